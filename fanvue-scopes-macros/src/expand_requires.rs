@@ -1,0 +1,330 @@
+//! `#[requires(..)]`: parses the requirement, finds where the granted scopes
+//! come from, and puts a fail-closed guard in front of the fn body.
+
+use crate::catalog::{Catalog, Scope};
+use crate::expand_scopes::scope_set;
+use crate::scope_name::{self, Errors, ScopeName};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, FnArg, Ident, ItemFn, Pat, ReturnType, Signature, Stmt, Token, Type, token};
+
+syn::custom_keyword!(from);
+
+/// The attribute's arguments as written.
+#[derive(Default)]
+struct Args {
+    all: Vec<ScopeName>,
+    any: Vec<AnyGroup>,
+    from: Option<Expr>,
+}
+
+/// `any(read:fan, read:creator)`: one of these is enough.
+struct AnyGroup {
+    span: Span,
+    names: Vec<ScopeName>,
+}
+
+/// The checked requirement.
+struct Requirement<'c> {
+    all: Vec<&'c Scope>,
+    any: Vec<Vec<&'c Scope>>,
+}
+
+pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    match try_expand(args, item.clone()) {
+        Ok(expanded) => expanded,
+        // Keep the fn so that the only errors are ours, not "cannot find fn".
+        Err(error) => {
+            let error = error.into_compile_error();
+            quote!(#error #item)
+        }
+    }
+}
+
+fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let catalog = scope_name::catalog(Span::call_site())?;
+    let args = parse_args.parse2(args)?;
+    let mut function: ItemFn = syn::parse2(item).map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            "`#[requires]` goes on a fn with a body, such as an axum or actix-web handler",
+        )
+    })?;
+
+    let mut errors = Errors::default();
+    let requirement = check_requirement(&args, catalog, &mut errors);
+    if !returns_result(&function.sig.output) {
+        errors.push(return_type_error(&function.sig));
+    }
+    let source = match &args.from {
+        Some(expr) => Some(GrantedSource {
+            expr: quote!(#expr),
+            rebind: None,
+        }),
+        None => match find_granted_param(&mut function.sig) {
+            Ok(source) => Some(source),
+            Err(error) => {
+                errors.push(error);
+                None
+            }
+        },
+    };
+    errors.finish()?;
+    let source = source.ok_or_else(|| syn::Error::new(Span::call_site(), "no granted scopes"))?;
+    Ok(wrap(function, &requirement, source))
+}
+
+fn parse_args(input: ParseStream) -> syn::Result<Args> {
+    let mut args = Args::default();
+    while !input.is_empty() {
+        if input.peek(Ident::peek_any) && input.peek2(token::Paren) {
+            let keyword = input.call(Ident::parse_any)?;
+            if keyword != "any" {
+                return Err(syn::Error::new(
+                    keyword.span(),
+                    format!(
+                        "unknown group `{keyword}(..)`; write `any(..)` for scopes of which one is enough"
+                    ),
+                ));
+            }
+            let content;
+            let paren = syn::parenthesized!(content in input);
+            let names = Punctuated::<ScopeName, Token![,]>::parse_terminated_with(
+                &content,
+                ScopeName::parse,
+            )?;
+            args.any.push(AnyGroup {
+                span: paren.span.join(),
+                names: names.into_iter().collect(),
+            });
+        } else if input.peek(from) && input.peek2(Token![=]) {
+            let keyword: from = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let expr: Expr = input.parse()?;
+            if args.from.is_some() {
+                return Err(syn::Error::new(keyword.span, "`from = ..` is given twice"));
+            }
+            args.from = Some(expr);
+        } else {
+            args.all.push(ScopeName::parse(input)?);
+        }
+        if !input.is_empty() {
+            input.parse::<Token![,]>()?;
+        }
+    }
+    Ok(args)
+}
+
+fn check_requirement<'c>(
+    args: &Args,
+    catalog: &'c Catalog,
+    errors: &mut Errors,
+) -> Requirement<'c> {
+    if args.all.is_empty() && args.any.is_empty() {
+        errors.push(syn::Error::new(
+            Span::call_site(),
+            "`#[requires]` needs at least one scope, such as `#[requires(read:chat)]`; \
+             an empty requirement would guard nothing",
+        ));
+    }
+    let all = scope_name::resolve_all(&args.all, catalog, errors);
+    let any = args
+        .any
+        .iter()
+        .map(|group| {
+            if group.names.is_empty() {
+                errors.push(syn::Error::new(
+                    group.span,
+                    "`any()` needs at least one scope, such as `any(read:fan, read:creator)`",
+                ));
+            }
+            let scopes = scope_name::resolve_all(&group.names, catalog, errors);
+            for (name, scope) in group.names.iter().zip(&scopes) {
+                if all.iter().any(|required| required.name == scope.name) {
+                    errors.push(name.error(format!(
+                        "duplicate scope `{}`: it is already required on its own, so listing it in `any(..)` changes nothing",
+                        scope.name
+                    )));
+                }
+            }
+            scopes
+        })
+        .collect();
+    Requirement { all, any }
+}
+
+/// `Result<T, E>` under any path (`std::io::Result<T>`, an alias such as
+/// `ApiResult<T>`): the last segment ends in `Result` and takes arguments.
+fn returns_result(output: &ReturnType) -> bool {
+    let ReturnType::Type(_, ty) = output else {
+        return false;
+    };
+    let mut ty = &**ty;
+    while let Type::Paren(syn::TypeParen { elem, .. }) | Type::Group(syn::TypeGroup { elem, .. }) =
+        ty
+    {
+        ty = elem;
+    }
+    let Type::Path(path) = ty else {
+        return false;
+    };
+    path.path.segments.last().is_some_and(|segment| {
+        segment.ident.to_string().ends_with("Result")
+            && matches!(segment.arguments, syn::PathArguments::AngleBracketed(_))
+    })
+}
+
+fn return_type_error(sig: &Signature) -> syn::Error {
+    let message = "`#[requires]` returns `Err(InsufficientScope)` when a scope is missing, \
+                   so the fn must return `Result<T, E>` where `E: From<InsufficientScope>`";
+    match &sig.output {
+        ReturnType::Type(_, ty) => syn::Error::new_spanned(ty, message),
+        ReturnType::Default => syn::Error::new(sig.ident.span(), message),
+    }
+}
+
+/// Where the guard reads the granted scopes from.
+struct GrantedSource {
+    /// An expression whose type implements `HasScopes`.
+    expr: TokenStream,
+    /// Restores a destructuring pattern that had to be replaced by a name.
+    rebind: Option<Stmt>,
+}
+
+fn find_granted_param(sig: &mut Signature) -> syn::Result<GrantedSource> {
+    let candidates: Vec<usize> = sig
+        .inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(index, arg)| match arg {
+            FnArg::Typed(typed) if carries_scopes(&typed.ty) => Some(index),
+            _ => None,
+        })
+        .collect();
+    let index = match candidates.as_slice() {
+        [index] => *index,
+        [] => {
+            return Err(syn::Error::new(
+                sig.ident.span(),
+                "`#[requires]` can't find the caller's granted scopes: add a parameter of type \
+                 `Granted` (or `ScopeSet`, `&ScopeSet`), or name them with \
+                 `#[requires(.., from = expr)]` where `expr` implements `HasScopes`",
+            ));
+        }
+        [first, second, ..] => {
+            let first = param_text(sig, *first);
+            let second = param_text(sig, *second);
+            let arg = sig.inputs.iter().nth(candidates[1]);
+            return Err(syn::Error::new(
+                arg.map_or(sig.ident.span(), Spanned::span),
+                format!(
+                    "`#[requires]` found two parameters that could carry the granted scopes, \
+                     `{first}` and `{second}`: name the one to check with `from = ..`"
+                ),
+            ));
+        }
+    };
+    let Some(FnArg::Typed(param)) = sig.inputs.iter_mut().nth(index) else {
+        return Err(syn::Error::new(
+            sig.ident.span(),
+            "granted-scopes parameter vanished",
+        ));
+    };
+    if let Pat::Ident(pat) = &*param.pat {
+        if pat.by_ref.is_none() && pat.subpat.is_none() {
+            let ident = &pat.ident;
+            return Ok(GrantedSource {
+                expr: quote!(#ident),
+                rebind: None,
+            });
+        }
+    }
+    // `Granted(scopes): Granted`: bind the whole value to a name for the
+    // guard, then destructure it as written.
+    let name = format_ident!("__fanvue_scopes_granted");
+    let pattern = std::mem::replace(&mut *param.pat, syn::parse_quote!(#name));
+    Ok(GrantedSource {
+        expr: quote!(#name),
+        rebind: Some(syn::parse_quote!(let #pattern = #name;)),
+    })
+}
+
+fn param_text(sig: &Signature, index: usize) -> String {
+    sig.inputs
+        .iter()
+        .nth(index)
+        .map(|arg| arg.to_token_stream().to_string())
+        .unwrap_or_default()
+}
+
+/// `Granted`, `ScopeSet`, a path ending in either, or a reference to one.
+fn carries_scopes(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(reference) => carries_scopes(&reference.elem),
+        Type::Paren(paren) => carries_scopes(&paren.elem),
+        Type::Group(group) => carries_scopes(&group.elem),
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last().is_some_and(|last| {
+            last.arguments.is_none() && (last.ident == "Granted" || last.ident == "ScopeSet")
+        }),
+        _ => false,
+    }
+}
+
+fn wrap(mut function: ItemFn, requirement: &Requirement<'_>, source: GrantedSource) -> TokenStream {
+    let docs = required_scopes_doc(requirement);
+    let all = scope_set(&requirement.all);
+    let any = requirement.any.iter().map(|group| scope_set(group));
+    let name = function.sig.ident.to_string();
+    let span = Span::call_site();
+    let GrantedSource { expr, rebind } = source;
+    let stmts = std::mem::take(&mut function.block.stmts);
+    let guard = quote_spanned! {span=>
+        static __FANVUE_SCOPES_REQUIREMENT: ::fanvue_scopes::Requirement =
+            ::fanvue_scopes::Requirement::new(#all, &[#(#any),*]);
+        ::fanvue_scopes::__register_handler!(#name, &__FANVUE_SCOPES_REQUIREMENT);
+        if let ::core::result::Result::Err(insufficient) = __FANVUE_SCOPES_REQUIREMENT
+            .check(::fanvue_scopes::HasScopes::granted_scopes(&#expr))
+        {
+            return ::core::result::Result::Err(::core::convert::From::from(insufficient));
+        }
+    };
+    let ItemFn {
+        attrs, vis, sig, ..
+    } = &function;
+    quote! {
+        #(#attrs)*
+        #(#[doc = #docs])*
+        #vis #sig {
+            #guard
+            #rebind
+            #(#stmts)*
+        }
+    }
+}
+
+/// The "Required scopes" section appended to the fn's docs.
+fn required_scopes_doc(requirement: &Requirement<'_>) -> Vec<String> {
+    let item = |scope: &Scope| format!("- `{}`: {}", scope.name, scope.description);
+    let mut lines = vec![
+        String::new(),
+        "# Required scopes".to_owned(),
+        String::new(),
+        "Checked before the body runs; a caller without them is refused with `InsufficientScope`."
+            .to_owned(),
+    ];
+    if !requirement.all.is_empty() {
+        lines.push(String::new());
+        lines.push("All of:".to_owned());
+        lines.extend(requirement.all.iter().map(|scope| item(scope)));
+    }
+    for group in &requirement.any {
+        lines.push(String::new());
+        lines.push("At least one of:".to_owned());
+        lines.extend(group.iter().map(|scope| item(scope)));
+    }
+    lines
+}

@@ -1,0 +1,129 @@
+//! Scope names as written in macro input (`read:chat`, `read:self`,
+//! `"read:tracking_links"`) and their check against the catalog.
+
+use crate::catalog::{self, Catalog, Scope, Suggestion};
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::parse::ParseStream;
+use syn::{LitStr, Token};
+
+/// One scope name and the tokens it was written with, for error spans.
+pub struct ScopeName {
+    pub text: String,
+    tokens: TokenStream,
+}
+
+impl ScopeName {
+    /// Parses a string literal, or bare tokens up to the next `,`: a scope
+    /// such as `read:tracking_links` is several Rust tokens, and `self` is a
+    /// keyword, so the tokens are read raw and their text joined.
+    pub fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(LitStr) {
+            let literal: LitStr = input.parse()?;
+            return Ok(ScopeName {
+                text: literal.value(),
+                tokens: literal.into_token_stream(),
+            });
+        }
+        let mut text = String::new();
+        let mut tokens = TokenStream::new();
+        while !input.is_empty() && !input.peek(Token![,]) {
+            let token: TokenTree = input.parse()?;
+            if let TokenTree::Group(group) = &token {
+                return Err(syn::Error::new(
+                    group.span(),
+                    "unexpected brackets in a scope name; write it as `read:chat` or \"read:chat\"",
+                ));
+            }
+            text += &token.to_string();
+            tokens.extend([token]);
+        }
+        if tokens.is_empty() {
+            return Err(input.error("expected a scope name such as `read:chat`"));
+        }
+        Ok(ScopeName { text, tokens })
+    }
+
+    pub fn error(&self, message: impl std::fmt::Display) -> syn::Error {
+        syn::Error::new_spanned(&self.tokens, message)
+    }
+
+    /// The catalog entry, or an error on these tokens that suggests the
+    /// name the writer most likely meant.
+    pub fn resolve<'c>(&self, catalog: &'c Catalog) -> syn::Result<&'c Scope> {
+        if let Some(scope) = catalog.find(&self.text) {
+            return Ok(scope);
+        }
+        let name = &self.text;
+        Err(self.error(match catalog.suggest(name) {
+            Suggestion::OtherCase(scope) => format!(
+                "unknown scope `{name}`: OAuth scopes are case-sensitive; did you mean `{}`?",
+                scope.name
+            ),
+            Suggestion::Similar(scope) => {
+                format!("unknown scope `{name}`; did you mean `{}`?", scope.name)
+            }
+            Suggestion::None => {
+                let known: Vec<&str> = catalog.scopes.iter().map(|s| s.name.as_str()).collect();
+                format!(
+                    "unknown scope `{name}`; {} knows: {}",
+                    catalog::FILE_NAME,
+                    known.join(", ")
+                )
+            }
+        }))
+    }
+}
+
+/// Resolves every name, reporting unknown ones and repeats together.
+pub fn resolve_all<'c>(
+    names: &[ScopeName],
+    catalog: &'c Catalog,
+    errors: &mut Errors,
+) -> Vec<&'c Scope> {
+    let mut resolved: Vec<&'c Scope> = Vec::with_capacity(names.len());
+    for name in names {
+        match name.resolve(catalog) {
+            Ok(scope) if resolved.iter().any(|seen| seen.name == scope.name) => {
+                errors.push(name.error(format!("duplicate scope `{}`", scope.name)));
+            }
+            Ok(scope) => resolved.push(scope),
+            Err(error) => errors.push(error),
+        }
+    }
+    resolved
+}
+
+/// Errors collected over a whole macro input, reported together.
+#[derive(Default)]
+pub struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(first) => first.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+/// The catalog, or the file's errors as compile errors at `span`.
+pub fn catalog(span: Span) -> syn::Result<&'static Catalog> {
+    catalog::get().map_err(|file_errors| {
+        let mut errors = Errors::default();
+        for rendered in &file_errors.rendered {
+            errors.push(syn::Error::new(
+                span,
+                format!("invalid {}: {rendered}", catalog::FILE_NAME),
+            ));
+        }
+        match errors.finish() {
+            Err(error) => error,
+            Ok(()) => syn::Error::new(span, format!("invalid {}", catalog::FILE_NAME)),
+        }
+    })
+}

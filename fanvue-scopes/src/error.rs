@@ -1,0 +1,216 @@
+//! The crate's errors: unknown scope names, malformed scope lists, and the
+//! two refusals of a guard (no credentials, too few scopes).
+
+use crate::{Requirement, Scope, ScopeSet};
+use std::error::Error;
+use std::fmt;
+
+/// A scope name that is not in `scopes.toml`; it may suggest the closest one.
+///
+/// The name is kept whole; its [`Display`](fmt::Display) shows at most 64
+/// characters of it, escaped, since it may come from an untrusted token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UnknownScope {
+    name: Box<str>,
+    suggestion: Option<Scope>,
+}
+
+/// Longer names are not worth suggesting for, nor printing whole.
+const SHOWN_CHARS: usize = 64;
+
+impl UnknownScope {
+    pub(crate) fn new(name: &str) -> Self {
+        UnknownScope {
+            name: name.into(),
+            suggestion: suggest(name),
+        }
+    }
+
+    /// The name as given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The known scope the name most likely meant: the same name in another
+    /// case, or one a few edits away.
+    pub fn suggestion(&self) -> Option<Scope> {
+        self.suggestion
+    }
+}
+
+fn suggest(name: &str) -> Option<Scope> {
+    if name.len() > SHOWN_CHARS {
+        return None;
+    }
+    if let Some(scope) = Scope::ALL
+        .into_iter()
+        .find(|scope| scope.as_str().eq_ignore_ascii_case(name))
+    {
+        return Some(scope);
+    }
+    let budget = (name.chars().count() / 3).max(1);
+    Scope::ALL
+        .into_iter()
+        .map(|scope| (strsim::levenshtein(scope.as_str(), name), scope))
+        .filter(|&(distance, _)| distance <= budget)
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, scope)| scope)
+}
+
+/// Writes at most [`SHOWN_CHARS`] characters of untrusted text, escaped.
+struct Shown<'a>(&'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut chars = self.0.chars();
+        for c in chars.by_ref().take(SHOWN_CHARS) {
+            write!(f, "{}", c.escape_debug())?;
+        }
+        if chars.next().is_some() {
+            f.write_str("…")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for UnknownScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown scope `{}`", Shown(&self.name))?;
+        match self.suggestion {
+            Some(scope) if scope.as_str().eq_ignore_ascii_case(&self.name) => {
+                write!(f, "; scopes are case-sensitive: did you mean `{scope}`?")
+            }
+            Some(scope) => write!(f, "; did you mean `{scope}`?"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for UnknownScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnknownScope")
+            .field("name", &Shown(&self.name).to_string())
+            .field("suggestion", &self.suggestion)
+            .finish()
+    }
+}
+
+impl Error for UnknownScope {}
+
+/// Why a strict scope list (the [`FromStr`](std::str::FromStr) of
+/// [`ScopeSet`]) did not parse.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum ParseScopeSetError {
+    /// A name is not a known scope.
+    Unknown(UnknownScope),
+    /// Two spaces in a row, or a space at either end: RFC 6749 separates
+    /// names with exactly one space. [`ScopeSet::parse_lenient`] accepts it.
+    EmptyName {
+        /// Byte offset of the empty name.
+        offset: usize,
+    },
+}
+
+impl fmt::Display for ParseScopeSetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseScopeSetError::Unknown(unknown) => unknown.fmt(f),
+            ParseScopeSetError::EmptyName { offset } => write!(
+                f,
+                "empty scope name at byte {offset}: scopes are separated by exactly one space"
+            ),
+        }
+    }
+}
+
+impl Error for ParseScopeSetError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            ParseScopeSetError::Unknown(unknown) => Some(unknown),
+            ParseScopeSetError::EmptyName { .. } => None,
+        }
+    }
+}
+
+impl From<UnknownScope> for ParseScopeSetError {
+    fn from(unknown: UnknownScope) -> Self {
+        ParseScopeSetError::Unknown(unknown)
+    }
+}
+
+/// The caller's token lacks scopes a handler requires: HTTP 403 with
+/// `WWW-Authenticate: Bearer error="insufficient_scope"` (RFC 6750 §3.1).
+///
+/// Returned by a `#[requires]` handler before its body runs, and by
+/// [`Requirement::check`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct InsufficientScope {
+    required: &'static Requirement,
+    granted: ScopeSet,
+}
+
+impl InsufficientScope {
+    pub(crate) const fn new(required: &'static Requirement, granted: ScopeSet) -> Self {
+        InsufficientScope { required, granted }
+    }
+
+    /// What the handler requires.
+    pub const fn required(&self) -> &'static Requirement {
+        self.required
+    }
+
+    /// What the caller was granted.
+    pub const fn granted(&self) -> ScopeSet {
+        self.granted
+    }
+
+    /// The required scopes the caller lacks: each one of the requirement's
+    /// "all of" list that was not granted, and every alternative of an
+    /// `any(..)` group of which none was granted.
+    pub fn missing(&self) -> ScopeSet {
+        self.required
+            .any()
+            .iter()
+            .filter(|group| !group.intersects(self.granted))
+            .fold(
+                self.required.all().difference(self.granted),
+                |missing, group| missing.union(*group),
+            )
+    }
+
+    /// A smallest set of scopes that satisfies the requirement, preferring
+    /// those already granted: what the `scope` attribute of the
+    /// `WWW-Authenticate` challenge tells the client to ask for.
+    pub fn sufficient(&self) -> ScopeSet {
+        self.required.least_privilege_given(self.granted)
+    }
+}
+
+impl fmt::Display for InsufficientScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "insufficient scope: requires {}; missing `{}`",
+            self.required,
+            self.missing()
+        )
+    }
+}
+
+impl Error for InsufficientScope {}
+
+/// The request carries no granted scopes at all: no bearer token, or none
+/// that the app's authentication layer accepted. HTTP 401 with
+/// `WWW-Authenticate: Bearer` (RFC 6750 §3.1: no error code when the request
+/// had no authentication).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Unauthenticated;
+
+impl fmt::Display for Unauthenticated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no granted scopes on the request: a valid bearer token is required")
+    }
+}
+
+impl Error for Unauthenticated {}

@@ -1,0 +1,219 @@
+//! The generated API against the facts of Fanvue's scope table.
+
+use fanvue_scopes::{ParseScopeSetError, Resource, Scope, ScopeSet};
+
+/// Fanvue's table, copied by hand: the generated code must agree with it.
+const FANVUE: [(&str, Scope, Resource); 15] = [
+    ("read:self", Scope::ReadSelf, Resource::User),
+    ("read:chat", Scope::ReadChat, Resource::Chat),
+    ("write:chat", Scope::WriteChat, Resource::Chat),
+    ("read:fan", Scope::ReadFan, Resource::Fan),
+    ("read:creator", Scope::ReadCreator, Resource::Creator),
+    ("write:creator", Scope::WriteCreator, Resource::Creator),
+    ("read:media", Scope::ReadMedia, Resource::Media),
+    ("write:media", Scope::WriteMedia, Resource::Media),
+    ("read:post", Scope::ReadPost, Resource::Posts),
+    ("write:post", Scope::WritePost, Resource::Posts),
+    ("read:insights", Scope::ReadInsights, Resource::Insights),
+    (
+        "read:tracking_links",
+        Scope::ReadTrackingLinks,
+        Resource::TrackingLinks,
+    ),
+    (
+        "write:tracking_links",
+        Scope::WriteTrackingLinks,
+        Resource::TrackingLinks,
+    ),
+    ("read:agency", Scope::ReadAgency, Resource::Agency),
+    ("write:agency", Scope::WriteAgency, Resource::Agency),
+];
+
+#[test]
+fn every_scope_has_its_string_variant_resource_and_description() {
+    assert_eq!(Scope::ALL.len(), FANVUE.len());
+    for (index, (name, scope, resource)) in FANVUE.into_iter().enumerate() {
+        assert_eq!(Scope::ALL[index], scope, "file order");
+        assert_eq!(scope.as_str(), name);
+        assert_eq!(scope.to_string(), name);
+        assert_eq!(name.parse::<Scope>(), Ok(scope));
+        assert_eq!(Scope::try_from(name), Ok(scope));
+        assert_eq!(scope.resource(), resource);
+        assert!(resource.scopes().contains(scope));
+        assert!(scope.description().trim().len() > 10, "{name} is described");
+    }
+}
+
+#[test]
+fn descriptions_keep_the_facts_of_the_reference() {
+    assert!(Scope::WriteMedia.description().contains("vault folders"));
+    assert!(
+        Scope::ReadTrackingLinks
+            .description()
+            .contains("tracking metadata")
+    );
+    assert!(Scope::WriteAgency.description().contains("invit"));
+    assert!(Scope::ReadPost.description().contains("tips"));
+}
+
+#[test]
+fn resources_follow_fanvue_order_and_names() {
+    let names: Vec<&str> = Resource::ALL.iter().map(|r| r.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "User",
+            "Chat",
+            "Fan",
+            "Creator",
+            "Media",
+            "Posts",
+            "Insights",
+            "Tracking Links",
+            "Agency"
+        ]
+    );
+    let union = Resource::ALL
+        .iter()
+        .fold(ScopeSet::EMPTY, |all, resource| all | resource.scopes());
+    assert_eq!(union, ScopeSet::ALL);
+    assert_eq!(Resource::Chat.scopes().to_string(), "read:chat write:chat");
+}
+
+#[test]
+fn unknown_scopes_are_rejected_with_a_suggestion() {
+    let typo = "read:chats".parse::<Scope>().unwrap_err();
+    assert_eq!(typo.name(), "read:chats");
+    assert_eq!(typo.suggestion(), Some(Scope::ReadChat));
+    let case = "Read:Self".parse::<Scope>().unwrap_err();
+    assert_eq!(
+        case.to_string(),
+        "unknown scope `Read:Self`; scopes are case-sensitive: did you mean `read:self`?"
+    );
+    let far = "openid".parse::<Scope>().unwrap_err();
+    assert_eq!(
+        (far.suggestion(), far.to_string()),
+        (None, "unknown scope `openid`".to_owned())
+    );
+}
+
+#[test]
+fn hostile_names_are_shown_escaped_and_short() {
+    let name = format!("\u{1b}[31m{}", "x".repeat(10_000));
+    let error = name.parse::<Scope>().unwrap_err();
+    assert_eq!(error.name(), name, "the name is kept whole");
+    let shown = error.to_string();
+    assert!(
+        shown.starts_with("unknown scope `\\u{1b}[31mxxx"),
+        "{shown}"
+    );
+    assert!(shown.ends_with("x…`"), "{shown}");
+    assert!(shown.len() < 100);
+}
+
+#[test]
+fn sets_round_trip_through_their_text_form() {
+    let samples = [
+        ScopeSet::EMPTY,
+        ScopeSet::ALL,
+        ScopeSet::from_scopes(&[Scope::WriteAgency, Scope::ReadSelf]),
+        Resource::TrackingLinks.scopes(),
+    ];
+    for set in samples {
+        assert_eq!(set.to_string().parse::<ScopeSet>(), Ok(set), "{set}");
+    }
+    // Every one of the 2^15 sets would be slow in debug; every 7th covers all bits.
+    for bits in (0..=ScopeSet::ALL.bits()).step_by(7) {
+        let set = ScopeSet::from_bits(bits).unwrap();
+        assert_eq!(set.to_string().parse::<ScopeSet>(), Ok(set));
+    }
+}
+
+#[test]
+fn display_is_space_delimited_in_file_order() {
+    let set = ScopeSet::from_scopes(&[Scope::WriteChat, Scope::ReadSelf, Scope::ReadChat]);
+    assert_eq!(set.to_string(), "read:self read:chat write:chat");
+    assert_eq!(format!("{set:?}"), "{read:self, read:chat, write:chat}");
+    assert_eq!(set.iter().len(), 3);
+}
+
+#[test]
+fn strict_parsing_rejects_unknown_names_and_stray_spaces() {
+    assert_eq!(
+        "read:self read:chats"
+            .parse::<ScopeSet>()
+            .unwrap_err()
+            .to_string(),
+        "unknown scope `read:chats`; did you mean `read:chat`?"
+    );
+    assert_eq!(
+        "read:self  read:chat".parse::<ScopeSet>(),
+        Err(ParseScopeSetError::EmptyName { offset: 10 })
+    );
+    assert!(" read:self".parse::<ScopeSet>().is_err());
+    assert!("read:self ".parse::<ScopeSet>().is_err());
+    assert!("read:self\tread:chat".parse::<ScopeSet>().is_err());
+}
+
+#[test]
+fn lenient_parsing_keeps_unknown_names_aside() {
+    let token = ScopeSet::parse_lenient("  openid read:chat\tread:future\n\nread:chat Read:Self ");
+    assert_eq!(token.known(), ScopeSet::from_scope(Scope::ReadChat));
+    assert!(token.has_unknown());
+    assert_eq!(
+        token.unknown().collect::<Vec<_>>(),
+        ["openid", "read:future", "Read:Self"]
+    );
+    let clean = ScopeSet::parse_lenient("read:self write:chat");
+    assert!(!clean.has_unknown());
+    assert_eq!(clean.unknown().count(), 0);
+    assert_eq!(ScopeSet::parse_lenient("").known(), ScopeSet::EMPTY);
+}
+
+#[test]
+fn set_algebra_is_const() {
+    const READ: ScopeSet = ScopeSet::from_scopes(&[Scope::ReadChat, Scope::ReadSelf]);
+    const CHAT: ScopeSet = Resource::Chat.scopes();
+    const BOTH: ScopeSet = READ.union(CHAT);
+    const ONLY_READ: ScopeSet = READ.difference(CHAT);
+    assert_eq!(BOTH.len(), 3);
+    assert_eq!(ONLY_READ, ScopeSet::from_scope(Scope::ReadSelf));
+    assert_eq!(READ & CHAT, ScopeSet::from_scope(Scope::ReadChat));
+    assert!(BOTH.contains_all(READ) && !READ.contains_all(BOTH));
+    assert!(READ.intersects(CHAT) && !ONLY_READ.intersects(CHAT));
+    assert_eq!(READ.complement().len(), Scope::COUNT - 2);
+    assert_eq!(ScopeSet::from_bits(1 << 63), None);
+    let mut set = ScopeSet::EMPTY;
+    assert!(set.insert(Scope::ReadFan) && !set.insert(Scope::ReadFan));
+    assert!(set.remove(Scope::ReadFan) && set.is_empty());
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn serde_uses_the_text_forms() {
+    use serde::de::value::{Error, StrDeserializer};
+    use serde::de::{Deserialize, IntoDeserializer};
+
+    let scope: Result<Scope, Error> = Scope::deserialize(StrDeserializer::new("write:post"));
+    assert_eq!(scope, Ok(Scope::WritePost));
+    let bad: Result<Scope, Error> = Scope::deserialize("write:posts".into_deserializer());
+    assert_eq!(
+        bad.unwrap_err().to_string(),
+        "unknown scope `write:posts`; did you mean `write:post`?"
+    );
+    let set: Result<ScopeSet, Error> =
+        ScopeSet::deserialize("read:self read:fan".into_deserializer());
+    assert_eq!(
+        set,
+        Ok(ScopeSet::from_scopes(&[Scope::ReadSelf, Scope::ReadFan]))
+    );
+}
+
+#[test]
+fn the_readme_table_matches_scopes_toml() {
+    let readme = include_str!("../../README.md");
+    for scope in Scope::ALL {
+        let row = format!("| {} | `{}` |", scope.resource(), scope.as_str());
+        assert!(readme.contains(&row), "README.md lacks the row `{row}`");
+    }
+}
