@@ -5,8 +5,8 @@
 //! `scopes![..]` builds a `ScopeSet`, all checked at compile time against
 //! the `scopes.toml` this crate was built with.
 //!
-//! The crate is laid out one module per concern: [`scope_file`] reads and
-//! validates `scopes.toml` into a [`catalog::Catalog`], [`scope_name`] parses
+//! The crate is laid out one module per concern: `scope_file` reads and
+//! validates `scopes.toml` into a `catalog::Catalog`, `scope_name` parses
 //! and checks the scope names written in macro input, and the `expand_*`
 //! modules turn both into code.
 #![forbid(unsafe_code)]
