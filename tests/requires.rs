@@ -1,3 +1,4 @@
+#![deny(warnings, clippy::all)]
 //! `#[requires]` at run time: the guard passes exactly the callers it should,
 //! runs before the body, and its requirement is readable as data.
 

@@ -37,10 +37,11 @@ struct Requirement<'c> {
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     match try_expand(args, item.clone()) {
         Ok(expanded) => expanded,
-        // Keep the fn so that the only errors are ours, not "cannot find fn".
+        // Keep the fn, so that the only errors are ours, not "cannot find
+        // fn" at its callers, nor warnings about the parameter we never read.
         Err(error) => {
             let error = error.into_compile_error();
-            quote!(#error #item)
+            quote!(#error #[allow(unused)] #item)
         }
     }
 }
@@ -216,14 +217,14 @@ fn find_granted_param(sig: &mut Signature) -> syn::Result<GrantedSource> {
             ));
         }
         [first, second, ..] => {
-            let first = param_text(sig, *first);
-            let second = param_text(sig, *second);
-            let arg = sig.inputs.iter().nth(candidates[1]);
-            return Err(syn::Error::new(
-                arg.map_or(sig.ident.span(), Spanned::span),
+            let (first, second) = (&sig.inputs[*first], &sig.inputs[*second]);
+            return Err(syn::Error::new_spanned(
+                second,
                 format!(
                     "`#[requires]` found two parameters that could carry the granted scopes, \
-                     `{first}` and `{second}`: name the one to check with `from = ..`"
+                     `{}` and `{}`: name the one to check with `from = ..`",
+                    param_name(first),
+                    param_name(second),
                 ),
             ));
         }
@@ -253,12 +254,12 @@ fn find_granted_param(sig: &mut Signature) -> syn::Result<GrantedSource> {
     })
 }
 
-fn param_text(sig: &Signature, index: usize) -> String {
-    sig.inputs
-        .iter()
-        .nth(index)
-        .map(|arg| arg.to_token_stream().to_string())
-        .unwrap_or_default()
+/// `granted` for `granted: Granted`, the whole pattern for anything fancier.
+fn param_name(arg: &FnArg) -> String {
+    match arg {
+        FnArg::Typed(typed) => typed.pat.to_token_stream().to_string(),
+        FnArg::Receiver(_) => "self".to_owned(),
+    }
 }
 
 /// `Granted`, `ScopeSet`, a path ending in either, or a reference to one.
@@ -282,14 +283,22 @@ fn wrap(mut function: ItemFn, requirement: &Requirement<'_>, source: GrantedSour
     let span = Span::call_site();
     let GrantedSource { expr, rebind } = source;
     let stmts = std::mem::take(&mut function.block.stmts);
+    // A missing `From<InsufficientScope>` impl is reported on the return type.
+    let output_span = match &function.sig.output {
+        ReturnType::Type(_, ty) => ty.span(),
+        ReturnType::Default => span,
+    };
+    let convert = quote_spanned!(output_span=> ::core::convert::From::from(insufficient));
     let guard = quote_spanned! {span=>
         static __FANVUE_SCOPES_REQUIREMENT: ::fanvue_scopes::Requirement =
             ::fanvue_scopes::Requirement::new(#all, &[#(#any),*]);
         ::fanvue_scopes::__register_handler!(#name, &__FANVUE_SCOPES_REQUIREMENT);
+        // `E` may be `InsufficientScope` itself.
+        #[allow(clippy::useless_conversion)]
         if let ::core::result::Result::Err(insufficient) = __FANVUE_SCOPES_REQUIREMENT
             .check(::fanvue_scopes::HasScopes::granted_scopes(&#expr))
         {
-            return ::core::result::Result::Err(::core::convert::From::from(insufficient));
+            return ::core::result::Result::Err(#convert);
         }
     };
     let ItemFn {

@@ -11,7 +11,16 @@ use syn::punctuated::Punctuated;
 pub fn scope(input: TokenStream) -> TokenStream {
     let expand = || -> syn::Result<TokenStream> {
         let catalog = scope_name::catalog(Span::call_site())?;
-        let name = ScopeName::parse.parse2(input)?;
+        let name = (|input: ParseStream| {
+            let name = ScopeName::parse(input)?;
+            if !input.is_empty() {
+                return Err(
+                    input.error("`scope!` takes one scope name; write `scopes![..]` for a set")
+                );
+            }
+            Ok(name)
+        })
+        .parse2(input)?;
         Ok(scope_path(name.resolve(catalog)?))
     };
     expand().unwrap_or_else(syn::Error::into_compile_error)

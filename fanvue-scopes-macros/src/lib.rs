@@ -23,7 +23,8 @@ use proc_macro::TokenStream;
 
 /// Guards a handler fn with the scopes its caller must have been granted.
 ///
-/// See the `fanvue-scopes` documentation for the full syntax and examples.
+/// `#[requires(read:chat, any(read:fan, read:creator))]`; the full syntax
+/// and examples are in the `fanvue-scopes` documentation.
 #[proc_macro_attribute]
 pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_requires::expand(args.into(), item.into()).into()

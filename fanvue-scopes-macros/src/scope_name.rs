@@ -27,14 +27,27 @@ impl ScopeName {
         }
         let mut text = String::new();
         let mut tokens = TokenStream::new();
+        let mut after_word = false;
         while !input.is_empty() && !input.peek(Token![,]) {
             let token: TokenTree = input.parse()?;
-            if let TokenTree::Group(group) = &token {
+            let is_word = match &token {
+                TokenTree::Group(group) => {
+                    return Err(syn::Error::new(
+                        group.span(),
+                        "unexpected brackets in a scope name; write it as `read:chat` or \"read:chat\"",
+                    ));
+                }
+                TokenTree::Punct(_) => false,
+                TokenTree::Ident(_) | TokenTree::Literal(_) => true,
+            };
+            // Two words in a row are two names with the comma forgotten.
+            if is_word && after_word {
                 return Err(syn::Error::new(
-                    group.span(),
-                    "unexpected brackets in a scope name; write it as `read:chat` or \"read:chat\"",
+                    token.span(),
+                    format!("expected `,` before `{token}`: separate scope names with commas"),
                 ));
             }
+            after_word = is_word;
             text += &token.to_string();
             tokens.extend([token]);
         }

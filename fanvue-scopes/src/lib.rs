@@ -73,4 +73,110 @@ pub use requirement::{Granted, HasScopes, Requirement, least_privilege};
 pub use scope::{Resource, Scope};
 pub use set::{Iter, LenientScopes, ScopeSet};
 
-pub use fanvue_scopes_macros::{requires, scope, scopes};
+/// Guards a fn with the scopes its caller must have been granted.
+///
+/// ```
+/// # use fanvue_scopes::{requires, Granted, InsufficientScope};
+/// #[requires(read:chat)]                                // this scope
+/// # fn a(granted: Granted) -> Result<(), InsufficientScope> { Ok(()) }
+/// #[requires(read:chat, write:chat)]                    // all of these
+/// # fn b(granted: Granted) -> Result<(), InsufficientScope> { Ok(()) }
+/// #[requires(any(read:fan, read:creator))]              // at least one of these
+/// # fn c(granted: Granted) -> Result<(), InsufficientScope> { Ok(()) }
+/// #[requires(read:chat, any(read:fan, read:creator))]   // both kinds
+/// # fn d(granted: Granted) -> Result<(), InsufficientScope> { Ok(()) }
+/// #[requires("read:tracking_links")]                    // names may be string literals
+/// # fn e(granted: Granted) -> Result<(), InsufficientScope> { Ok(()) }
+/// ```
+///
+/// # At compile time
+///
+/// Every name is checked against `scopes.toml`. An unknown name, a name in
+/// the wrong case (scopes are case-sensitive), a repeated name, an empty
+/// list and malformed syntax are errors on the tokens at fault, all reported
+/// in one build:
+///
+/// ```text
+/// error: unknown scope `read:chats`; did you mean `read:chat`?
+///  --> src/routes.rs:3:12
+///   |
+/// 3 | #[requires(read:chats)]
+///   |            ^^^^^^^^^^
+/// ```
+///
+/// # At run time
+///
+/// The guard runs before any of the body and fails closed. It reads the
+/// granted scopes from the one parameter typed [`Granted`], [`ScopeSet`] or
+/// `&ScopeSet`; or, with `from = expr`, from any expression whose type
+/// implements [`HasScopes`] (a field of `self`, a claims struct). No such
+/// parameter, or two, is a compile error that says what to add.
+///
+/// When the scopes fall short, the fn returns
+/// `Err(From::from(InsufficientScope { .. }))`, so it must return
+/// `Result<T, E>` with `E: From<InsufficientScope>` (with the `axum` or
+/// `actix-web` feature, `InsufficientScope` is itself a 403 response).
+///
+/// ```
+/// use fanvue_scopes::{requires, scopes, HasScopes, InsufficientScope, ScopeSet};
+///
+/// struct Claims { scope: ScopeSet }
+/// impl HasScopes for Claims {
+///     fn granted_scopes(&self) -> ScopeSet { self.scope }
+/// }
+///
+/// #[derive(Debug, PartialEq)]
+/// enum ApiError { Forbidden(ScopeSet) }
+/// impl From<InsufficientScope> for ApiError {
+///     fn from(error: InsufficientScope) -> Self { ApiError::Forbidden(error.missing()) }
+/// }
+///
+/// struct Session { claims: Claims }
+/// impl Session {
+///     #[requires(read:chat, write:chat, from = self.claims)]
+///     fn send(&self, text: &str) -> Result<usize, ApiError> {
+///         Ok(text.len())
+///     }
+/// }
+///
+/// let session = Session { claims: Claims { scope: scopes![read:chat] } };
+/// assert_eq!(session.send("hi"), Err(ApiError::Forbidden(scopes![write:chat])));
+/// ```
+///
+/// It works on sync and async fns, methods, generic fns and fns with
+/// `impl Trait` arguments, and keeps the fn's attributes, docs, visibility
+/// and signature. A "Required scopes" section, with each scope's
+/// description, is appended to the fn's docs.
+///
+/// # The requirement as data
+///
+/// With the default `registry` feature, each guarded fn is listed by
+/// [`handlers()`], with its name, module and [`Requirement`], and
+/// [`required_by_all_handlers()`] is the least-privilege set of scopes the
+/// app must request in its OAuth authorize URL. Without the feature, build
+/// that set with [`least_privilege`] over your own [`Requirement`]s.
+#[doc(inline)]
+pub use fanvue_scopes_macros::requires;
+
+/// One [`Scope`], checked at compile time like the names of [`requires`].
+///
+/// ```
+/// use fanvue_scopes::{scope, Scope};
+///
+/// const ME: Scope = scope!(read:self);
+/// assert_eq!(ME, Scope::ReadSelf);
+/// ```
+#[doc(inline)]
+pub use fanvue_scopes_macros::scope;
+
+/// A [`ScopeSet`] usable in `const`, checked at compile time like the names
+/// of [`requires`]. `scopes![]` is the empty set.
+///
+/// ```
+/// use fanvue_scopes::{scopes, Scope, ScopeSet};
+///
+/// const CHAT: ScopeSet = scopes![read:chat, write:chat];
+/// assert!(CHAT.contains(Scope::WriteChat));
+/// ```
+#[doc(inline)]
+pub use fanvue_scopes_macros::scopes;

@@ -1,0 +1,6 @@
+use fanvue_scopes::requires;
+
+#[requires(read:self)]
+struct Handler;
+
+fn main() {}

@@ -1,0 +1,8 @@
+use fanvue_scopes::{requires, Granted, InsufficientScope};
+
+#[requires(read:chats)]
+fn list_chats(granted: Granted) -> Result<(), InsufficientScope> {
+    Ok(())
+}
+
+fn main() {}

@@ -1,0 +1,87 @@
+//! Every fn shape `#[requires]` supports, under the strictest lints.
+#![deny(warnings)]
+
+use fanvue_scopes::{requires, scopes, Granted, HasScopes, InsufficientScope, ScopeSet};
+use std::fmt::Display;
+
+/// A free fn, with docs that must survive.
+#[requires(read:self)]
+#[inline]
+pub fn free(granted: Granted) -> Result<u8, InsufficientScope> {
+    Ok(1)
+}
+
+#[requires(read:chat, write:chat)]
+pub(crate) async fn asynchronous(granted: Granted) -> Result<u8, InsufficientScope> {
+    Ok(2)
+}
+
+pub struct Service {
+    granted: ScopeSet,
+}
+
+impl Service {
+    #[requires(read:fan, from = self.granted)]
+    pub fn by_ref(&self) -> Result<u8, InsufficientScope> {
+        Ok(3)
+    }
+
+    #[requires(read:fan, from = self.granted)]
+    pub fn by_value(self) -> Result<u8, InsufficientScope> {
+        Ok(4)
+    }
+
+    #[requires(read:creator, any(read:fan, read:media))]
+    pub fn associated(granted: &ScopeSet) -> Result<u8, InsufficientScope> {
+        Ok(5)
+    }
+}
+
+#[requires(read:post, from = from_token)]
+pub fn generic<T: Display, S: HasScopes>(from_token: S, value: T) -> Result<String, InsufficientScope>
+where
+    S: Clone,
+{
+    let _ = from_token.clone();
+    Ok(value.to_string())
+}
+
+#[requires(read:insights)]
+pub fn impl_trait(granted: Granted, items: impl IntoIterator<Item = u8>) -> Result<u32, InsufficientScope> {
+    Ok(items.into_iter().map(u32::from).sum())
+}
+
+pub mod api {
+    /// An app's own error and result alias.
+    #[derive(Debug)]
+    pub struct Forbidden;
+
+    impl From<fanvue_scopes::InsufficientScope> for Forbidden {
+        fn from(_: fanvue_scopes::InsufficientScope) -> Self {
+            Forbidden
+        }
+    }
+
+    pub type ApiResult<T> = Result<T, Forbidden>;
+}
+
+#[requires("read:tracking_links", "write:tracking_links",)]
+pub fn string_literals(mut granted: fanvue_scopes::Granted) -> api::ApiResult<()> {
+    granted.0 = ScopeSet::EMPTY;
+    let _ = granted;
+    Ok(())
+}
+
+fn main() {
+    let granted = Granted(scopes![read:self, read:chat, write:chat, read:fan]);
+    assert_eq!(free(granted), Ok(1));
+    let _ = asynchronous(granted);
+    let service = Service { granted: granted.0 };
+    assert_eq!(service.by_ref(), Ok(3));
+    assert_eq!(service.by_value(), Ok(4));
+    assert!(Service::associated(&granted).is_err());
+    assert!(impl_trait(granted, [1, 2]).is_err());
+    assert_eq!(generic(granted, 7).ok(), None);
+    assert_eq!(generic(scopes![read:post], 7).ok(), Some("7".to_owned()));
+    assert!(string_literals(granted).is_err());
+}
