@@ -146,18 +146,18 @@ impl From<UnknownScope> for ParseScopeSetError {
 /// [`Requirement::check`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct InsufficientScope {
-    required: &'static Requirement,
+    required: Requirement,
     granted: ScopeSet,
 }
 
 impl InsufficientScope {
-    pub(crate) const fn new(required: &'static Requirement, granted: ScopeSet) -> Self {
+    pub(crate) const fn new(required: Requirement, granted: ScopeSet) -> Self {
         InsufficientScope { required, granted }
     }
 
     /// What the handler requires.
-    pub const fn required(&self) -> &'static Requirement {
-        self.required
+    pub const fn required(&self) -> &Requirement {
+        &self.required
     }
 
     /// What the caller was granted.

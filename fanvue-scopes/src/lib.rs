@@ -55,10 +55,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "actix-web")]
+pub mod actix;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod error;
 #[cfg(feature = "registry")]
 mod registry;
 mod requirement;
+mod response;
 mod scope;
 mod set;
 
@@ -70,6 +75,7 @@ pub use error::{InsufficientScope, ParseScopeSetError, Unauthenticated, UnknownS
 #[cfg(feature = "registry")]
 pub use registry::{Handler, handlers, required_by_all_handlers};
 pub use requirement::{Granted, HasScopes, Requirement, least_privilege};
+pub use response::WWW_AUTHENTICATE;
 pub use scope::{Resource, Scope};
 pub use set::{Iter, LenientScopes, ScopeSet};
 

@@ -74,11 +74,11 @@ impl Requirement {
 
     /// `Ok` if a caller with `granted` may pass, else the error to refuse it with.
     #[inline]
-    pub fn check(&'static self, granted: ScopeSet) -> Result<(), InsufficientScope> {
+    pub fn check(&self, granted: ScopeSet) -> Result<(), InsufficientScope> {
         if self.is_satisfied_by(granted) {
             Ok(())
         } else {
-            Err(InsufficientScope::new(self, granted))
+            Err(InsufficientScope::new(*self, granted))
         }
     }
 
@@ -103,6 +103,13 @@ impl Requirement {
             index += 1;
         }
         scopes
+    }
+}
+
+impl From<ScopeSet> for Requirement {
+    /// Requires every scope of the set.
+    fn from(all: ScopeSet) -> Self {
+        Requirement::new(all, &[])
     }
 }
 

@@ -1,0 +1,72 @@
+//! An axum server whose handlers are guarded by Fanvue scopes.
+//!
+//! `cargo run -p fanvue-scopes --example server --features axum [-- --port 8080]`
+//! (or `PORT=8080`). It prints its routes, the least-privilege scope string
+//! it would request from Fanvue, and curl commands to try; Ctrl-C stops it.
+
+mod app;
+
+use fanvue_scopes::least_privilege;
+use std::net::{Ipv4Addr, SocketAddr};
+
+const DEFAULT_PORT: u16 = 8080;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let port = port()?;
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+    let address = listener.local_addr()?;
+    print_banner(address);
+    axum::serve(listener, app::router())
+        .with_graceful_shutdown(async {
+            // If the signal handler can't be installed, serve until killed.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await?;
+    println!("shut down cleanly");
+    Ok(())
+}
+
+/// `--port N`, else `$PORT`, else 8080; `0` picks a free port.
+fn port() -> Result<u16, String> {
+    let mut args = std::env::args().skip(1);
+    let given = match (args.next().as_deref(), args.next()) {
+        (Some("--port"), Some(port)) => Some(port),
+        (None, _) => std::env::var("PORT").ok(),
+        _ => return Err("usage: server [--port PORT]".to_owned()),
+    };
+    given.map_or(Ok(DEFAULT_PORT), |port| {
+        port.parse()
+            .map_err(|_| format!("not a port number: {port:?}"))
+    })
+}
+
+fn print_banner(address: SocketAddr) {
+    println!("fanvue-scopes example server on http://{address}\n");
+    println!("routes and the scopes they require:");
+    let mut requirements = Vec::new();
+    for (method, path, handler) in app::ROUTES {
+        let requirement = app::requirement_of(handler);
+        let shown = requirement.map_or("(none)".to_owned(), |r| r.to_string());
+        println!("  {method:<5} {path:<22} {shown}");
+        requirements.extend(requirement);
+    }
+    println!(
+        "\nleast-privilege scopes to request from Fanvue: \"{}\"",
+        least_privilege(&requirements)
+    );
+    println!("\ndemo tokens:");
+    for (token, scopes) in app::DEMO_TOKENS {
+        println!("  {token:<13} {scopes:?}");
+    }
+    println!("\ntry:");
+    println!("  curl -i -H 'Authorization: Bearer demo-reader' http://{address}/chats      # 200");
+    println!("  curl -i http://{address}/chats                                             # 401");
+    println!("  curl -i -H 'Authorization: Bearer demo-reader' http://{address}/insights   # 403");
+    println!(
+        "  curl -i -X POST -d hello -H 'Authorization: Bearer demo-full' http://{address}/chats/7/messages   # 201"
+    );
+    println!("\nCtrl-C stops the server.");
+}
