@@ -95,3 +95,35 @@ impl Catalog {
         &self.resources[scope.resource]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_is_parsed_once_per_process() {
+        let first = get().map(|catalog| catalog as *const Catalog);
+        let second = get().map(|catalog| catalog as *const Catalog);
+        assert!(first.is_ok());
+        assert_eq!(first, second, "the second call reuses the first parse");
+    }
+
+    #[test]
+    fn suggestions_prefer_the_same_name_in_another_case() {
+        let catalog = get();
+        assert!(catalog.is_ok(), "the embedded scopes.toml is valid");
+        let Ok(catalog) = catalog else { return };
+        let name = |suggestion: Suggestion<'_>| match suggestion {
+            Suggestion::OtherCase(scope) => format!("case {}", scope.name),
+            Suggestion::Similar(scope) => format!("similar {}", scope.name),
+            Suggestion::None => "none".to_owned(),
+        };
+        assert_eq!(name(catalog.suggest("READ:CHAT")), "case read:chat");
+        assert_eq!(name(catalog.suggest("write:chats")), "similar write:chat");
+        assert_eq!(
+            name(catalog.suggest("read:tracking-links")),
+            "similar read:tracking_links"
+        );
+        assert_eq!(name(catalog.suggest("openid")), "none");
+    }
+}

@@ -84,7 +84,12 @@ fn generate(catalog: &Catalog, scope: &EnumDecl, resource: &EnumDecl) -> TokenSt
         .map(|scope| format_ident!("{}", scope.variant))
         .collect();
     let scope_names = catalog.scopes.iter().map(|scope| &scope.name);
-    let scope_names_again = scope_names.clone();
+    // Byte-by-byte slice patterns compile to a decision tree, where string
+    // literal patterns would be tried one `memcmp` after another.
+    let name_patterns = catalog.scopes.iter().map(|scope| {
+        let bytes = scope.name.bytes().map(proc_macro2::Literal::u8_suffixed);
+        quote!([#(#bytes),*])
+    });
     let descriptions = catalog.scopes.iter().map(|scope| &scope.description);
     let scope_docs = catalog.scopes.iter().map(|scope| {
         format!(
@@ -165,8 +170,8 @@ fn generate(catalog: &Catalog, scope: &EnumDecl, resource: &EnumDecl) -> TokenSt
 
             /// The scope with exactly this name; scope names are case-sensitive.
             pub(crate) fn from_name(name: &str) -> ::core::option::Option<Self> {
-                match name {
-                    #(#scope_names_again => ::core::option::Option::Some(#scope_enum::#scope_variants),)*
+                match name.as_bytes() {
+                    #(#name_patterns => ::core::option::Option::Some(#scope_enum::#scope_variants),)*
                     _ => ::core::option::Option::None,
                 }
             }
@@ -247,7 +252,11 @@ mod tests {
             "the Scope variant comes last"
         );
         assert!(after.contains("[Scope ; 16usize]"), "Scope::ALL grows");
-        assert!(after.contains("\"read:vault_folders\" => :: core :: option :: Option :: Some (Scope :: ReadVaultFolders)"));
+        assert!(
+            after.contains(
+                "115u8] => :: core :: option :: Option :: Some (Scope :: ReadVaultFolders)"
+            )
+        );
         assert!(after.contains("| Vault Folders | [`read:vault_folders`](crate::Scope::ReadVaultFolders) | Read vault folders. |"));
     }
 

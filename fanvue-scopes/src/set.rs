@@ -191,7 +191,7 @@ impl ScopeSet {
     pub fn parse_lenient(scopes: &str) -> LenientScopes<'_> {
         let mut known = ScopeSet::EMPTY;
         let mut has_unknown = false;
-        for name in scopes.split_ascii_whitespace() {
+        for name in names(scopes) {
             match Scope::from_name(name) {
                 Some(scope) => known = known.with(scope),
                 None => has_unknown = true,
@@ -203,6 +203,24 @@ impl ScopeSet {
             source: scopes,
         }
     }
+}
+
+/// The names of a scope list: the runs between ASCII white space.
+///
+/// The same as `str::split_ascii_whitespace`, but a plain byte loop, which
+/// is several times faster on short lists: this runs on every request.
+fn names(scopes: &str) -> impl Iterator<Item = &str> + Clone {
+    let mut rest = scopes;
+    std::iter::from_fn(move || {
+        let start = rest.bytes().position(|byte| !byte.is_ascii_whitespace())?;
+        let name = &rest[start..];
+        let end = name
+            .bytes()
+            .position(|byte| byte.is_ascii_whitespace())
+            .unwrap_or(name.len());
+        rest = &name[end..];
+        Some(&name[..end])
+    })
 }
 
 /// What [`ScopeSet::parse_lenient`] read: the known scopes, and the names it
@@ -228,9 +246,7 @@ impl<'a> LenientScopes<'a> {
     /// The names that are not known scopes, in input order, repeats included.
     pub fn unknown(&self) -> impl Iterator<Item = &'a str> + Clone + 'a {
         let has_unknown = self.has_unknown;
-        self.source
-            .split_ascii_whitespace()
-            .filter(move |name| has_unknown && Scope::from_name(name).is_none())
+        names(self.source).filter(move |name| has_unknown && Scope::from_name(name).is_none())
     }
 }
 

@@ -1,0 +1,43 @@
+//! Check: a 3-scope requirement against a 6-scope grant.
+//! Baseline: `raw_mask` (the floor); the others are what apps write today.
+
+use divan::black_box;
+use fanvue_scopes_benches::{GRANT_SET, REQUIRED, REQUIRED_SET, grant_hash_set, grant_vec, mask};
+
+fn main() {
+    divan::main();
+}
+
+#[divan::bench]
+fn raw_mask(bencher: divan::Bencher) {
+    let (granted, required) = (mask(GRANT_SET), mask(REQUIRED_SET));
+    bencher.bench_local(|| {
+        let required = black_box(required);
+        black_box(granted) & required == required
+    });
+}
+
+#[divan::bench]
+fn scope_set(bencher: divan::Bencher) {
+    bencher.bench_local(|| black_box(GRANT_SET).contains_all(black_box(REQUIRED_SET)));
+}
+
+#[divan::bench]
+fn hash_set_of_strings(bencher: divan::Bencher) {
+    let granted = grant_hash_set();
+    bencher.bench_local(|| {
+        black_box(REQUIRED)
+            .iter()
+            .all(|scope| black_box(&granted).contains(*scope))
+    });
+}
+
+#[divan::bench]
+fn vec_of_strings(bencher: divan::Bencher) {
+    let granted = grant_vec();
+    bencher.bench_local(|| {
+        black_box(REQUIRED)
+            .iter()
+            .all(|scope| black_box(&granted).iter().any(|held| held == scope))
+    });
+}

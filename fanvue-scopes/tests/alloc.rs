@@ -1,0 +1,38 @@
+//! The lenient parser and the check allocate nothing, whatever the token
+//! holds: unknown names are re-read from the input, never collected.
+//! (One test in this binary, so no other test allocates meanwhile.)
+
+use fanvue_scopes::{Requirement, ScopeSet, scopes};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use std::alloc::System;
+use std::hint::black_box;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+#[test]
+fn parsing_and_checking_do_not_allocate() {
+    let typical = String::from("read:self read:chat write:chat read:media");
+    let hostile = "read:unknown ".repeat(10_000) + "read:chat";
+    static REQUIRED: Requirement =
+        Requirement::new(scopes![read:chat], &[scopes![read:fan, read:self]]);
+
+    let region = Region::new(GLOBAL);
+    let known = ScopeSet::parse_lenient(black_box(&typical));
+    let many_unknown = ScopeSet::parse_lenient(black_box(&hostile));
+    let unknown_count = many_unknown.unknown().count();
+    let passed = REQUIRED.check(known.known()).is_ok();
+    let refused = REQUIRED.check(many_unknown.known()).is_err();
+    let change = region.change();
+
+    assert_eq!(change.allocations, 0, "{change:?}");
+    assert_eq!(change.reallocations, 0, "{change:?}");
+    assert_eq!(known.known().len(), 4);
+    assert_eq!(unknown_count, 10_000);
+    assert!(passed && refused);
+
+    // The counter works: building the string form does allocate.
+    let region = Region::new(GLOBAL);
+    black_box(known.known().to_string());
+    assert!(region.change().allocations > 0);
+}
