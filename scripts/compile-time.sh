@@ -18,9 +18,9 @@ scopes=(read:self read:chat write:chat read:fan read:creator write:creator read:
         write:media read:post write:post read:insights read:tracking_links
         write:tracking_links read:agency write:agency)
 
-# generate NAME ATTRIBUTE?: a crate of $handlers handler fns.
+# generate NAME ANNOTATED FEATURES: a crate of $handlers handler fns.
 generate() {
-  local name=$1 annotated=$2 dir="$work/$1"
+  local name=$1 annotated=$2 features=$3 dir="$work/$1"
   mkdir -p "$dir/src"
   cp "$root/Cargo.lock" "$dir/Cargo.lock"
   cat > "$dir/Cargo.toml" <<TOML
@@ -31,7 +31,7 @@ edition = "2024"
 publish = false
 
 [dependencies]
-fanvue-scopes = { path = "$root/fanvue-scopes" }
+fanvue-scopes = { path = "$root/fanvue-scopes", $features }
 
 [workspace]
 TOML
@@ -63,8 +63,10 @@ seconds() {
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
-generate annotated yes
-generate plain no
+generate plain no 'default-features = true'
+generate annotated yes 'default-features = true'
+# Without the handler registry (inventory), which is most of the cost.
+generate annotated-unregistered yes 'default-features = false, features = ["serde"]'
 
 build() { cargo build --offline --manifest-path "$work/$1/Cargo.toml" --target-dir "$2"; }
 
@@ -89,7 +91,9 @@ warm() {
 }
 warm_plain=$(warm plain)
 warm_annotated=$(warm annotated)
+warm_unregistered=$(warm annotated-unregistered)
 echo "warm rebuild  plain ${warm_plain}s   annotated ${warm_annotated}s   ratio $(ratio "$warm_annotated" "$warm_plain")   (median of $runs)"
+echo "warm rebuild  plain ${warm_plain}s   annotated without the registry feature ${warm_unregistered}s   ratio $(ratio "$warm_unregistered" "$warm_plain")"
 
 macros_cold=$(seconds cargo build --offline --manifest-path "$root/Cargo.toml" -p fanvue-scopes-macros --target-dir "$work/macros")
 deps=$(cargo tree --offline --manifest-path "$root/Cargo.toml" -p fanvue-scopes-macros -e normal --prefix none \

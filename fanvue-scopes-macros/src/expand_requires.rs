@@ -10,7 +10,9 @@ use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Expr, FnArg, Ident, ItemFn, Pat, ReturnType, Signature, Stmt, Token, Type, token};
+use syn::{
+    Attribute, Expr, FnArg, Ident, Pat, ReturnType, Signature, Stmt, Token, Type, Visibility, token,
+};
 
 syn::custom_keyword!(from);
 
@@ -26,6 +28,32 @@ struct Args {
 struct AnyGroup {
     span: Span,
     names: Vec<ScopeName>,
+}
+
+/// The annotated fn. Its body stays unparsed tokens: the guard goes in
+/// front of it, and parsing every handler's body would only slow builds.
+struct Function {
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    sig: Signature,
+    body: TokenStream,
+}
+
+impl syn::parse::Parse for Function {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        let sig = input.parse()?;
+        let content;
+        syn::braced!(content in input);
+        let body = content.parse()?;
+        Ok(Function {
+            attrs,
+            vis,
+            sig,
+            body,
+        })
+    }
 }
 
 /// The checked requirement.
@@ -49,7 +77,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let catalog = scope_name::catalog(Span::call_site())?;
     let args = parse_args.parse2(args)?;
-    let mut function: ItemFn = syn::parse2(item).map_err(|error| {
+    let mut function: Function = syn::parse2(item).map_err(|error| {
         syn::Error::new(
             error.span(),
             "`#[requires]` goes on a fn with a body, such as an axum or actix-web handler",
@@ -275,65 +303,59 @@ fn carries_scopes(ty: &Type) -> bool {
     }
 }
 
-fn wrap(mut function: ItemFn, requirement: &Requirement<'_>, source: GrantedSource) -> TokenStream {
+fn wrap(function: Function, requirement: &Requirement<'_>, source: GrantedSource) -> TokenStream {
     let docs = required_scopes_doc(requirement);
     let all = scope_set(&requirement.all);
     let any = requirement.any.iter().map(|group| scope_set(group));
-    let name = function.sig.ident.to_string();
-    let span = Span::call_site();
+    let Function {
+        attrs,
+        vis,
+        sig,
+        body,
+    } = function;
+    let name = sig.ident.to_string();
     let GrantedSource { expr, rebind } = source;
-    let stmts = std::mem::take(&mut function.block.stmts);
     // A missing `From<InsufficientScope>` impl is reported on the return type.
-    let output_span = match &function.sig.output {
+    let output_span = match &sig.output {
         ReturnType::Type(_, ty) => ty.span(),
-        ReturnType::Default => span,
+        ReturnType::Default => Span::call_site(),
     };
     let convert = quote_spanned!(output_span=> ::core::convert::From::from(insufficient));
-    let guard = quote_spanned! {span=>
-        static __FANVUE_SCOPES_REQUIREMENT: ::fanvue_scopes::Requirement =
-            ::fanvue_scopes::Requirement::new(#all, &[#(#any),*]);
-        ::fanvue_scopes::__register_handler!(#name, &__FANVUE_SCOPES_REQUIREMENT);
-        // `E` may be `InsufficientScope` itself.
-        #[allow(clippy::useless_conversion)]
-        if let ::core::result::Result::Err(insufficient) = __FANVUE_SCOPES_REQUIREMENT
-            .check(::fanvue_scopes::HasScopes::granted_scopes(&#expr))
-        {
-            return ::core::result::Result::Err(#convert);
-        }
-    };
-    let ItemFn {
-        attrs, vis, sig, ..
-    } = &function;
     quote! {
         #(#attrs)*
-        #(#[doc = #docs])*
+        #[doc = #docs]
         #vis #sig {
-            #guard
+            static __FANVUE_SCOPES_REQUIREMENT: ::fanvue_scopes::Requirement =
+                ::fanvue_scopes::Requirement::new(#all, &[#(#any),*]);
+            ::fanvue_scopes::__register_handler!(#name, &__FANVUE_SCOPES_REQUIREMENT);
+            // `E` may be `InsufficientScope` itself.
+            #[allow(clippy::useless_conversion)]
+            if let ::core::result::Result::Err(insufficient) = __FANVUE_SCOPES_REQUIREMENT
+                .check(::fanvue_scopes::HasScopes::granted_scopes(&#expr))
+            {
+                return ::core::result::Result::Err(#convert);
+            }
             #rebind
-            #(#stmts)*
+            #body
         }
     }
 }
 
-/// The "Required scopes" section appended to the fn's docs.
-fn required_scopes_doc(requirement: &Requirement<'_>) -> Vec<String> {
-    let item = |scope: &Scope| format!("- `{}`: {}", scope.name, scope.description);
-    let mut lines = vec![
-        String::new(),
-        "# Required scopes".to_owned(),
-        String::new(),
-        "Checked before the body runs; a caller without them is refused with `InsufficientScope`."
-            .to_owned(),
-    ];
+/// The "Required scopes" section appended to the fn's docs, as one
+/// attribute: one per line would cost the compiler more, per handler.
+fn required_scopes_doc(requirement: &Requirement<'_>) -> String {
+    let item = |scope: &&Scope| format!("- `{}`: {}\n", scope.name, scope.description);
+    let mut doc = String::from(
+        "\n# Required scopes\n\n\
+         Checked before the body runs; a caller without them is refused with `InsufficientScope`.\n",
+    );
     if !requirement.all.is_empty() {
-        lines.push(String::new());
-        lines.push("All of:".to_owned());
-        lines.extend(requirement.all.iter().map(|scope| item(scope)));
+        doc += "\nAll of:\n";
+        doc.extend(requirement.all.iter().map(item));
     }
     for group in &requirement.any {
-        lines.push(String::new());
-        lines.push("At least one of:".to_owned());
-        lines.extend(group.iter().map(|scope| item(scope)));
+        doc += "\nAt least one of:\n";
+        doc.extend(group.iter().map(item));
     }
-    lines
+    doc
 }
