@@ -8,12 +8,15 @@ fn main() {
     divan::main();
 }
 
+/// The masks a hand-rolled bit set would hold: the same bits as below.
+const GRANT_MASK: u64 = GRANT_SET.bits();
+const REQUIRED_MASK: u64 = REQUIRED_SET.bits();
+
 #[divan::bench]
 fn raw_mask(bencher: divan::Bencher) {
-    let (granted, required) = (mask(GRANT_SET), mask(REQUIRED_SET));
     bencher.bench_local(|| {
-        let required = black_box(required);
-        black_box(granted) & required == required
+        let required = black_box(REQUIRED_MASK);
+        black_box(GRANT_MASK) & required == required
     });
 }
 

@@ -29,8 +29,3 @@ pub fn grant_hash_set() -> HashSet<String> {
 pub fn grant_vec() -> Vec<String> {
     GRANT.split_whitespace().map(str::to_owned).collect()
 }
-
-/// `REQUIRED_SET` as a raw mask, computed the way a hand-rolled bit set would.
-pub fn mask(set: ScopeSet) -> u64 {
-    set.bits()
-}

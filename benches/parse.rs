@@ -25,3 +25,14 @@ fn hash_set_of_strings(scopes: &str) -> HashSet<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// Linear time on hostile input: the time per byte stays flat from 64 KiB
+/// to 1 MiB of mixed known and unknown names.
+#[divan::bench(args = [64 << 10, 256 << 10, 1 << 20])]
+fn scope_set_lenient_large(bencher: divan::Bencher, bytes: usize) {
+    let unit = "read:chat read:unknown\t";
+    let text = unit.repeat(bytes / unit.len());
+    bencher
+        .counter(divan::counter::BytesCount::of_str(&text))
+        .bench_local(|| ScopeSet::parse_lenient(black_box(&text)).known());
+}

@@ -31,20 +31,22 @@ pub fn validate(raw: &RawFile) -> Result<Catalog, Vec<FileError>> {
         let start = raw_resource.span().start;
         let raw_resource = raw_resource.get_ref();
         let name = raw_resource.name.get_ref().trim();
-        if name.is_empty() {
+        let new_name = if name.is_empty() {
             errors.push(at(
                 &raw_resource.name,
                 "a resource needs a non-empty `name`",
             ));
+            false
         } else {
-            resource_names.check(&raw_resource.name, name, "resource", &mut errors);
-        }
+            resource_names.check(&raw_resource.name, name, "resource", &mut errors)
+        };
         let variant = variant_name(
             &raw_resource.name,
             raw_resource.variant.as_ref(),
             &mut errors,
         );
-        if let Some((variant, spanned)) = &variant {
+        // A repeated name repeats its derived variant too: one error is enough.
+        if let Some((variant, spanned)) = variant.as_ref().filter(|_| new_name) {
             resource_variants.check(spanned, variant, "resource variant", &mut errors);
         }
         if raw_resource.scope.is_empty() {
@@ -65,10 +67,13 @@ pub fn validate(raw: &RawFile) -> Result<Catalog, Vec<FileError>> {
         for raw_scope in &raw_resource.scope {
             let raw_scope = raw_scope.get_ref();
             let scope_name = raw_scope.name.get_ref();
-            match scope_token_error(scope_name) {
-                Some(problem) => errors.push(at(&raw_scope.name, problem)),
+            let new_name = match scope_token_error(scope_name) {
+                Some(problem) => {
+                    errors.push(at(&raw_scope.name, problem));
+                    false
+                }
                 None => scope_names.check(&raw_scope.name, scope_name, "scope", &mut errors),
-            }
+            };
             let description = raw_scope.description.get_ref().trim();
             if description.is_empty() {
                 errors.push(at(
@@ -79,7 +84,8 @@ pub fn validate(raw: &RawFile) -> Result<Catalog, Vec<FileError>> {
                 ));
             }
             let variant = variant_name(&raw_scope.name, raw_scope.variant.as_ref(), &mut errors);
-            if let Some((variant, spanned)) = &variant {
+            // As for resources: a repeated name needs no second error.
+            if let Some((variant, spanned)) = variant.as_ref().filter(|_| new_name) {
                 scope_variants.check(spanned, variant, "scope variant", &mut errors);
             }
             if catalog.scopes.len() == MAX_SCOPES {
@@ -112,22 +118,33 @@ pub fn validate(raw: &RawFile) -> Result<Catalog, Vec<FileError>> {
 struct FirstSeen(HashMap<String, usize>);
 
 impl FirstSeen {
+    /// Records `name`; returns whether it is new, else reports the duplicate.
     fn check(
         &mut self,
         spanned: &Spanned<String>,
         name: &str,
         what: &str,
         errors: &mut Vec<FileError>,
-    ) {
+    ) -> bool {
         let offset = spanned.span().start;
         if let Some(&first) = self.0.get(name) {
             errors.push(FileError {
                 first_defined_at: Some(first),
-                ..FileError::new(offset, format!("duplicate {what} `{name}`"))
+                ..FileError::new(offset, duplicate_message(what, name))
             });
+            false
         } else {
             self.0.insert(name.to_owned(), offset);
+            true
         }
+    }
+}
+
+fn duplicate_message(what: &str, name: &str) -> String {
+    if what.ends_with("variant") {
+        format!("duplicate {what} `{name}`: give one of the two its own `variant = \"...\"`")
+    } else {
+        format!("duplicate {what} `{name}`")
     }
 }
 
@@ -370,5 +387,56 @@ mod tests {
             "ReadTrackingLinks"
         );
         assert_eq!(super::upper_camel_case("Tracking Links"), "TrackingLinks");
+    }
+
+    /// Every file of the workspace's corpus of broken scope files fails
+    /// with the messages in its `.expected` snapshot (`BLESS=1` rewrites
+    /// them). The corpus is not in this crate's package, so a build from the
+    /// package skips it.
+    #[test]
+    fn the_corpus_of_broken_files_fails_as_snapshotted() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/scope-files");
+        let Ok(entries) = std::fs::read_dir(&corpus) else {
+            return;
+        };
+        let mut files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+            .collect();
+        files.sort();
+        assert!(files.len() >= 15, "only {} broken files", files.len());
+        let bless = std::env::var_os("BLESS").is_some();
+        let mut mismatches = Vec::new();
+        for file in &files {
+            let source = std::fs::read(file).unwrap_or_default();
+            let rendered = match Catalog::from_source("scopes.toml", &source) {
+                Ok(_) => "(no error)\n".to_owned(),
+                Err(errors) => errors.to_string() + "\n",
+            };
+            for line in rendered.lines() {
+                let location: Vec<&str> = line.splitn(4, ':').collect();
+                assert!(
+                    location.len() == 4
+                        && location[0] == "scopes.toml"
+                        && location[1].parse::<usize>().is_ok()
+                        && location[2].parse::<usize>().is_ok(),
+                    "{}: not file:line:column: {line}",
+                    file.display()
+                );
+            }
+            let snapshot = file.with_extension("expected");
+            if bless {
+                let _ = std::fs::write(&snapshot, &rendered);
+            } else if std::fs::read_to_string(&snapshot).ok().as_deref() != Some(rendered.as_str())
+            {
+                mismatches.push(format!("{}:\n{rendered}", file.display()));
+            }
+        }
+        assert!(
+            mismatches.is_empty(),
+            "differs from its .expected:\n{}",
+            mismatches.join("\n")
+        );
     }
 }

@@ -6,6 +6,8 @@ mod support;
 
 use fanvue_scopes::{Requirement, least_privilege};
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use support::{assert_insufficient, assert_unauthenticated, request};
 use tokio::sync::oneshot;
 
@@ -13,6 +15,7 @@ use tokio::sync::oneshot;
 /// and its thread joined, on drop.
 struct Server {
     address: SocketAddr,
+    state: Arc<app::AppState>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -21,6 +24,8 @@ impl Server {
     fn start() -> Server {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
+        let state = Arc::new(app::AppState::default());
+        let router = app::router(state.clone());
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -34,7 +39,7 @@ impl Server {
                 ready_tx
                     .send(listener.local_addr().expect("address"))
                     .expect("ready");
-                axum::serve(listener, app::router())
+                axum::serve(listener, router)
                     .with_graceful_shutdown(async {
                         let _ = stopped.await;
                     })
@@ -45,6 +50,7 @@ impl Server {
         let address = ready_rx.recv().expect("the server started");
         Server {
             address,
+            state,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -77,7 +83,7 @@ fn the_right_token_gets_200() {
     assert_eq!(sent.status, 201, "{}", sent.body);
     assert_eq!(
         sent.json(),
-        serde_json::json!({ "chat": 7, "text": "hello" })
+        serde_json::json!({ "chat": 7, "text": "hello", "sent": 1 })
     );
     let insights = request(server.address, "GET", "/insights", Some("demo-full"));
     assert_eq!(insights.status, 200, "{}", insights.body);
@@ -118,4 +124,34 @@ fn the_routes_list_their_requirements_and_least_privilege() {
         least_privilege(&requirements).to_string(),
         "read:self read:chat write:chat read:insights"
     );
+}
+
+#[test]
+fn refused_requests_never_run_the_body() {
+    let server = Server::start();
+    let sent = || server.state.messages_sent.load(Ordering::SeqCst);
+    assert_unauthenticated(&request(server.address, "POST", "/chats/1/messages", None));
+    assert_eq!(sent(), 0, "no credentials: the body ran");
+    let short = request(
+        server.address,
+        "POST",
+        "/chats/1/messages",
+        Some("demo-reader"),
+    );
+    assert_insufficient(&short, "write:chat", &["write:chat"]);
+    let empty = request(
+        server.address,
+        "POST",
+        "/chats/1/messages",
+        Some("demo-nothing"),
+    );
+    assert_insufficient(&empty, "write:chat", &["write:chat"]);
+    assert_eq!(sent(), 0, "too few scopes: the body ran");
+    let allowed = request(
+        server.address,
+        "POST",
+        "/chats/1/messages",
+        Some("demo-full"),
+    );
+    assert_eq!((allowed.status, sent()), (201, 1), "the check can pass");
 }

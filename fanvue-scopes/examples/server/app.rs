@@ -1,7 +1,7 @@
 //! The example app: Fanvue-like handlers guarded by `#[requires]` and by a
 //! route layer, behind a tiny demo bearer-token table.
 
-use axum::extract::{Path, Request};
+use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -10,6 +10,8 @@ use axum::{Json, Router};
 use fanvue_scopes::axum::RequireScopesLayer;
 use fanvue_scopes::{Granted, InsufficientScope, Requirement, ScopeSet, requires, scopes};
 use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Demo bearer tokens and the scopes each was granted. A real app validates
 /// tokens issued by Fanvue instead.
@@ -33,7 +35,13 @@ pub const ROUTES: [(&str, &str, &str); 4] = [
     ("GET", "/insights", "insights"),
 ];
 
-pub fn router() -> Router {
+/// What the handlers change: a test can see whether a body ran.
+#[derive(Default)]
+pub struct AppState {
+    pub messages_sent: AtomicUsize,
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/me", get(me))
         .route("/chats", get(list_chats))
@@ -43,6 +51,7 @@ pub fn router() -> Router {
             get(insights).route_layer(RequireScopesLayer::new(INSIGHTS)),
         )
         .layer(axum::middleware::from_fn(authenticate))
+        .with_state(state)
 }
 
 /// What each route requires: the attribute's requirement from the
@@ -89,13 +98,13 @@ async fn list_chats(granted: Granted) -> Result<Json<Value>, InsufficientScope> 
 #[requires(write:chat)]
 async fn send_message(
     granted: Granted,
+    State(state): State<Arc<AppState>>,
     Path(id): Path<u64>,
     text: String,
 ) -> Result<(StatusCode, Json<Value>), InsufficientScope> {
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "chat": id, "text": text })),
-    ))
+    let sent = state.messages_sent.fetch_add(1, Ordering::Relaxed) + 1;
+    let message = json!({ "chat": id, "text": text, "sent": sent });
+    Ok((StatusCode::CREATED, Json(message)))
 }
 
 async fn insights() -> Json<Value> {

@@ -6,6 +6,7 @@
 
 mod app;
 
+use axum::serve::ListenerExt;
 use fanvue_scopes::least_privilege;
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -17,7 +18,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
     let address = listener.local_addr()?;
     print_banner(address);
-    axum::serve(listener, app::router())
+    // Small responses would otherwise wait on delayed ACKs.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app::router(Default::default()))
         .with_graceful_shutdown(async {
             // If the signal handler can't be installed, serve until killed.
             if tokio::signal::ctrl_c().await.is_err() {
