@@ -2,7 +2,7 @@
 //! Baseline: `raw_mask` (the floor); the others are what apps write today.
 
 use divan::black_box;
-use fanvue_scopes_benches::{GRANT_SET, REQUIRED, REQUIRED_SET, grant_hash_set, grant_vec, mask};
+use fanvue_scopes_benches::{GRANT_SET, REQUIRED, REQUIRED_SET, grant_hash_set, grant_vec};
 
 fn main() {
     divan::main();

@@ -268,7 +268,7 @@ mod tests {
         assert_eq!(
             check(&source),
             [
-                "scopes.toml:9:8: duplicate scope variant `ReadChat` (first defined at scopes.toml:5:8)"
+                "scopes.toml:9:8: duplicate scope variant `ReadChat`: give one of the two its own `variant = \"...\"` (first defined at scopes.toml:5:8)"
             ]
         );
     }
