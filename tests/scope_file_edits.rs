@@ -1,0 +1,138 @@
+//! Editing `scopes.toml`, end to end: a copy of the two crates is built with
+//! an edited file. A new resource reaches the generated API, and a broken
+//! file stops the build with a located error, not a panicking macro.
+//!
+//! The copies build in their own target dir under `CARGO_TARGET_TMPDIR`, so
+//! the first run compiles the macros' dependencies once (about a minute on
+//! two cores); later runs are incremental.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+/// Lines appended to the copied `fanvue-scopes/src/lib.rs`: they compile
+/// only if the generated API has the new resource.
+const USES_NEW_RESOURCE: &str = "
+const _: Scope = Scope::ReadVaultFolders;
+const _: Resource = Resource::VaultFolders;
+const _: () = assert!(Scope::COUNT == 16);
+";
+
+const NEW_RESOURCE: &str = "
+[[resource]]
+name = \"Vault Folders\"
+
+[[resource.scope]]
+name = \"read:vault_folders\"
+description = \"Read the folders of the media vault.\"
+";
+
+#[test]
+fn adding_a_resource_is_one_edit_and_a_broken_file_is_a_located_error() {
+    let original = std::fs::read_to_string(Path::new(WORKSPACE).join("scopes.toml")).expect("scopes.toml");
+
+    // Without the edit, code using the new resource does not compile: the
+    // check below can fail.
+    let unedited = check(&copy_workspace("unedited", &original, USES_NEW_RESOURCE));
+    assert!(!unedited.success, "the new resource exists before it was added");
+    assert!(unedited.stderr.contains("ReadVaultFolders"), "{}", unedited.stderr);
+
+    // One edit to scopes.toml, and it does.
+    let edited = format!("{original}{NEW_RESOURCE}");
+    let added = check(&copy_workspace("added", &edited, USES_NEW_RESOURCE));
+    assert!(added.success, "{}", added.stderr);
+
+    // A duplicate scope: the user sees where, and the macro did not panic.
+    let broken = original.replacen("name = \"write:chat\"", "name = \"read:chat\"", 1);
+    let line = original
+        .lines()
+        .position(|line| line == "name = \"write:chat\"")
+        .map(|index| index + 1)
+        .expect("write:chat in scopes.toml");
+    let first = original
+        .lines()
+        .position(|line| line == "name = \"read:chat\"")
+        .map(|index| index + 1)
+        .expect("read:chat in scopes.toml");
+    let failed = check(&copy_workspace("broken", &broken, ""));
+    assert!(!failed.success);
+    let expected = format!(
+        "error: invalid scopes.toml: scopes.toml:{line}:8: duplicate scope `read:chat` \
+         (first defined at scopes.toml:{first}:8)"
+    );
+    assert!(failed.stderr.contains(&expected), "{}", failed.stderr);
+    assert!(!failed.stderr.contains("panicked"), "{}", failed.stderr);
+}
+
+struct Outcome {
+    success: bool,
+    stderr: String,
+}
+
+fn check(root: &Path) -> Outcome {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .args(["check", "--offline", "--quiet", "-p", "fanvue-scopes", "--lib"])
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", scratch().join("target"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    Outcome {
+        success: output.status.success(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn scratch() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("scope-file-edits")
+}
+
+/// A workspace of just the two crates, with `scopes_toml` as its file.
+fn copy_workspace(name: &str, scopes_toml: &str, append_to_lib: &str) -> PathBuf {
+    let source = Path::new(WORKSPACE);
+    let root = scratch().join(name);
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("scratch dir");
+    for crate_dir in ["fanvue-scopes", "fanvue-scopes-macros"] {
+        copy_dir(&source.join(crate_dir), &root.join(crate_dir));
+    }
+    for file in ["Cargo.lock", "README.md"] {
+        std::fs::copy(source.join(file), root.join(file)).expect("copy");
+    }
+    let manifest = std::fs::read_to_string(source.join("Cargo.toml")).expect("Cargo.toml");
+    let manifest: String = manifest
+        .lines()
+        .map(|line| match line.split_once('=') {
+            Some((key, _)) if matches!(key.trim(), "members" | "default-members") => {
+                format!("{key}= [\"fanvue-scopes\", \"fanvue-scopes-macros\"]\n")
+            }
+            _ => format!("{line}\n"),
+        })
+        .collect();
+    std::fs::write(root.join("Cargo.toml"), manifest).expect("manifest");
+    std::fs::write(root.join("scopes.toml"), scopes_toml).expect("scopes.toml");
+    let lib = root.join("fanvue-scopes/src/lib.rs");
+    let code = std::fs::read_to_string(&lib).expect("lib.rs") + append_to_lib;
+    std::fs::write(lib, code).expect("lib.rs");
+    root
+}
+
+/// Copies a directory; symbolic links stay links (the macros crate's
+/// `scopes.toml` points at the workspace's).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("dir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let (path, target) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type().expect("file type");
+        if kind.is_symlink() {
+            let link = std::fs::read_link(&path).expect("link");
+            std::os::unix::fs::symlink(link, &target).expect("symlink");
+        } else if kind.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
