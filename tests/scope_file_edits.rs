@@ -30,13 +30,21 @@ description = \"Read the folders of the media vault.\"
 
 #[test]
 fn adding_a_resource_is_one_edit_and_a_broken_file_is_a_located_error() {
-    let original = std::fs::read_to_string(Path::new(WORKSPACE).join("scopes.toml")).expect("scopes.toml");
+    let original =
+        std::fs::read_to_string(Path::new(WORKSPACE).join("scopes.toml")).expect("scopes.toml");
 
     // Without the edit, code using the new resource does not compile: the
     // check below can fail.
     let unedited = check(&copy_workspace("unedited", &original, USES_NEW_RESOURCE));
-    assert!(!unedited.success, "the new resource exists before it was added");
-    assert!(unedited.stderr.contains("ReadVaultFolders"), "{}", unedited.stderr);
+    assert!(
+        !unedited.success,
+        "the new resource exists before it was added"
+    );
+    assert!(
+        unedited.stderr.contains("ReadVaultFolders"),
+        "{}",
+        unedited.stderr
+    );
 
     // One edit to scopes.toml, and it does.
     let edited = format!("{original}{NEW_RESOURCE}");
@@ -73,7 +81,14 @@ struct Outcome {
 fn check(root: &Path) -> Outcome {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = Command::new(cargo)
-        .args(["check", "--offline", "--quiet", "-p", "fanvue-scopes", "--lib"])
+        .args([
+            "check",
+            "--offline",
+            "--quiet",
+            "-p",
+            "fanvue-scopes",
+            "--lib",
+        ])
         .current_dir(root)
         .env("CARGO_TARGET_DIR", scratch().join("target"))
         .env_remove("RUSTFLAGS")

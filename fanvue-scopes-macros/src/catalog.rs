@@ -14,8 +14,19 @@ const SOURCE: &[u8] = include_bytes!("../scopes.toml");
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalog {
+    pub oauth: Oauth,
     pub resources: Vec<Resource>,
     pub scopes: Vec<Scope>,
+}
+
+/// The authorization server, and the protocol scopes every request asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Oauth {
+    pub authorize_url: String,
+    pub token_url: String,
+    pub api_base_url: String,
+    /// `resource` is unused for these.
+    pub default_scopes: Vec<Scope>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +82,13 @@ impl Catalog {
 
     pub fn find(&self, name: &str) -> Option<&Scope> {
         self.scopes.iter().find(|scope| scope.name == name)
+    }
+
+    pub fn find_default(&self, name: &str) -> Option<&Scope> {
+        self.oauth
+            .default_scopes
+            .iter()
+            .find(|scope| scope.name == name)
     }
 
     pub fn suggest(&self, unknown: &str) -> Suggestion<'_> {

@@ -1,7 +1,7 @@
 //! The `Scope` and `Resource` enums of `fanvue-scopes`, generated from the
 //! catalog, with a doc line per variant and the scope table in the docs.
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Scope};
 use crate::scope_name;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -66,46 +66,36 @@ pub fn markdown_table(catalog: &Catalog) -> String {
 }
 
 fn generate(catalog: &Catalog, scope: &EnumDecl, resource: &EnumDecl) -> TokenStream {
-    let EnumDecl {
-        attrs: scope_attrs,
-        vis: scope_vis,
-        ident: scope_enum,
-    } = scope;
-    let EnumDecl {
-        attrs: resource_attrs,
-        vis: resource_vis,
-        ident: resource_enum,
-    } = resource;
-
-    let scope_count = catalog.scopes.len();
-    let scope_variants: Vec<Ident> = catalog
+    let scope_enum = &scope.ident;
+    let resource_enum = &resource.ident;
+    let table = markdown_table(catalog);
+    let scope_docs: Vec<String> = catalog
         .scopes
         .iter()
-        .map(|scope| format_ident!("{}", scope.variant))
+        .map(|scope| {
+            format!(
+                "`{}` ({}): {}",
+                scope.name,
+                catalog.resource_of(scope).name,
+                scope.description
+            )
+        })
         .collect();
-    let scope_names = catalog.scopes.iter().map(|scope| &scope.name);
-    // Byte-by-byte slice patterns compile to a decision tree, where string
-    // literal patterns would be tried one `memcmp` after another.
-    let name_patterns = catalog.scopes.iter().map(|scope| {
-        let bytes = scope.name.bytes().map(proc_macro2::Literal::u8_suffixed);
-        quote!([#(#bytes),*])
-    });
-    let descriptions = catalog.scopes.iter().map(|scope| &scope.description);
-    let scope_docs = catalog.scopes.iter().map(|scope| {
-        format!(
-            "`{}` ({}): {}",
-            scope.name,
-            catalog.resource_of(scope).name,
-            scope.description
-        )
-    });
-    let discriminants = (0..scope_count).map(|index| index as u8);
+    let scope_items = scope_enum_items(scope, &catalog.scopes, &scope_docs, &table);
+    let scope_variants = catalog
+        .scopes
+        .iter()
+        .map(|scope| format_ident!("{}", scope.variant));
     let scope_resources = catalog
         .scopes
         .iter()
         .map(|scope| format_ident!("{}", catalog.resource_of(scope).variant));
-    let table = markdown_table(catalog);
 
+    let EnumDecl {
+        attrs: resource_attrs,
+        vis: resource_vis,
+        ..
+    } = resource;
     let resource_count = catalog.resources.len();
     let resource_variants: Vec<Ident> = catalog
         .resources
@@ -130,49 +120,13 @@ fn generate(catalog: &Catalog, scope: &EnumDecl, resource: &EnumDecl) -> TokenSt
     });
 
     quote! {
-        #(#scope_attrs)*
-        #[doc = ""]
-        #[doc = #table]
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        #[non_exhaustive]
-        #[repr(u8)]
-        #scope_vis enum #scope_enum {
-            #(
-                #[doc = #scope_docs]
-                #scope_variants = #discriminants,
-            )*
-        }
+        #scope_items
 
         impl #scope_enum {
-            /// Every scope, in `scopes.toml` order.
-            pub const ALL: [#scope_enum; #scope_count] = [#(#scope_enum::#scope_variants),*];
-
-            /// The scope string, exactly as OAuth tokens carry it, e.g. `"read:chat"`.
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    #(#scope_enum::#scope_variants => #scope_names,)*
-                }
-            }
-
-            /// What a token with this scope may do.
-            pub const fn description(self) -> &'static str {
-                match self {
-                    #(#scope_enum::#scope_variants => #descriptions,)*
-                }
-            }
-
             /// The resource this scope belongs to.
             pub const fn resource(self) -> #resource_enum {
                 match self {
                     #(#scope_enum::#scope_variants => #resource_enum::#scope_resources,)*
-                }
-            }
-
-            /// The scope with exactly this name; scope names are case-sensitive.
-            pub(crate) fn from_name(name: &str) -> ::core::option::Option<Self> {
-                match name.as_bytes() {
-                    #(#name_patterns => ::core::option::Option::Some(#scope_enum::#scope_variants),)*
-                    _ => ::core::option::Option::None,
                 }
             }
         }
@@ -206,6 +160,109 @@ fn generate(catalog: &Catalog, scope: &EnumDecl, resource: &EnumDecl) -> TokenSt
             }
         }
     }
+}
+
+/// An enum of scope strings: one documented variant per scope, `ALL`,
+/// `as_str`, `description`, and an exact look-up by name.
+fn scope_enum_items(
+    decl: &EnumDecl,
+    scopes: &[Scope],
+    docs: &[String],
+    extra_doc: &str,
+) -> TokenStream {
+    let EnumDecl { attrs, vis, ident } = decl;
+    let count = scopes.len();
+    let variants: Vec<Ident> = scopes
+        .iter()
+        .map(|scope| format_ident!("{}", scope.variant))
+        .collect();
+    let names = scopes.iter().map(|scope| &scope.name);
+    let descriptions = scopes.iter().map(|scope| &scope.description);
+    let discriminants = (0..count).map(|index| index as u8);
+    // Byte-by-byte slice patterns compile to a decision tree, where string
+    // literal patterns would be tried one `memcmp` after another.
+    let name_patterns = scopes.iter().map(|scope| {
+        let bytes = scope.name.bytes().map(proc_macro2::Literal::u8_suffixed);
+        quote!([#(#bytes),*])
+    });
+    quote! {
+        #(#attrs)*
+        #[doc = ""]
+        #[doc = #extra_doc]
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        #[repr(u8)]
+        #vis enum #ident {
+            #(
+                #[doc = #docs]
+                #variants = #discriminants,
+            )*
+        }
+
+        impl #ident {
+            /// Every one, in `scopes.toml` order.
+            pub const ALL: [#ident; #count] = [#(#ident::#variants),*];
+
+            /// The scope string, exactly as OAuth carries it, e.g. `"read:chat"`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    #(#ident::#variants => #names,)*
+                }
+            }
+
+            /// What a token with this scope may do.
+            pub const fn description(self) -> &'static str {
+                match self {
+                    #(#ident::#variants => #descriptions,)*
+                }
+            }
+
+            /// The scope with exactly this name; scope names are case-sensitive.
+            pub(crate) fn from_name(name: &str) -> ::core::option::Option<Self> {
+                match name.as_bytes() {
+                    #(#name_patterns => ::core::option::Option::Some(#ident::#variants),)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+    }
+}
+
+/// The OAuth endpoints as consts, and the `ProtocolScope` enum.
+pub fn expand_oauth(input: TokenStream) -> TokenStream {
+    let expand = || -> syn::Result<TokenStream> {
+        let catalog = scope_name::catalog(Span::call_site())?;
+        let decl: EnumDecl = syn::parse2(input)?;
+        let oauth = &catalog.oauth;
+        let docs: Vec<String> = oauth
+            .default_scopes
+            .iter()
+            .map(|scope| format!("`{}`: {}", scope.name, scope.description))
+            .collect();
+        let requested = oauth
+            .default_scopes
+            .iter()
+            .map(|scope| format!("`{}`", scope.name))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let extra_doc = format!("Every authorize request asks for: {requested}.");
+        let items = scope_enum_items(&decl, &oauth.default_scopes, &docs, &extra_doc);
+        let (authorize, token, api) = (&oauth.authorize_url, &oauth.token_url, &oauth.api_base_url);
+        let authorize_doc = format!("The authorization endpoint: `{authorize}`.");
+        let token_doc = format!("The token endpoint: `{token}`.");
+        let api_doc = format!("The API's base URL: `{api}`.");
+        Ok(quote! {
+            #[doc = #authorize_doc]
+            pub const AUTHORIZE_URL: &str = #authorize;
+            #[doc = #token_doc]
+            pub const TOKEN_URL: &str = #token;
+            #[doc = #api_doc]
+            pub const API_BASE_URL: &str = #api;
+
+            #items
+        })
+    };
+    expand().unwrap_or_else(syn::Error::into_compile_error)
 }
 
 #[cfg(test)]

@@ -51,6 +51,14 @@ pub fn __generate_catalog(input: TokenStream) -> TokenStream {
     expand_catalog::expand(input.into()).into()
 }
 
+/// Generates the OAuth endpoint consts and `ProtocolScope` from the
+/// `[oauth]` table. Only `fanvue-scopes` calls this, once.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __generate_oauth(input: TokenStream) -> TokenStream {
+    expand_catalog::expand_oauth(input.into()).into()
+}
+
 /// The scope table of `scopes.toml` as Markdown, for the crate docs.
 #[doc(hidden)]
 #[proc_macro]

@@ -11,7 +11,19 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 pub struct RawFile {
     #[serde(default)]
+    pub oauth: Option<Spanned<RawOauth>>,
+    #[serde(default)]
     pub resource: Vec<Spanned<RawResource>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOauth {
+    pub authorize_url: Spanned<String>,
+    pub token_url: Spanned<String>,
+    pub api_base_url: Spanned<String>,
+    #[serde(default)]
+    pub default_scope: Vec<Spanned<RawScope>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -68,6 +68,12 @@ impl ScopeName {
             return Ok(scope);
         }
         let name = &self.text;
+        if catalog.find_default(name).is_some() {
+            return Err(self.error(format!(
+                "`{name}` is a protocol scope that every authorize request asks for; \
+                 handlers require resource scopes such as `read:self`"
+            )));
+        }
         Err(self.error(match catalog.suggest(name) {
             Suggestion::OtherCase(scope) => format!(
                 "unknown scope `{name}`: OAuth scopes are case-sensitive; did you mean `{}`?",

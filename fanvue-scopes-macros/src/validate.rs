@@ -1,8 +1,8 @@
 //! Checks the raw `scopes.toml` and builds the [`Catalog`]. Every problem is
 //! collected, so one build reports all of them.
 
-use crate::catalog::{Catalog, Resource, Scope};
-use crate::scope_file::{FileError, RawFile};
+use crate::catalog::{Catalog, Oauth, Resource, Scope};
+use crate::scope_file::{FileError, RawFile, RawScope};
 use std::collections::HashMap;
 use toml::Spanned;
 
@@ -12,13 +12,48 @@ pub const MAX_SCOPES: usize = 64;
 pub fn validate(raw: &RawFile) -> Result<Catalog, Vec<FileError>> {
     let mut errors = Vec::new();
     let mut catalog = Catalog {
+        oauth: Oauth::default(),
         resources: Vec::new(),
         scopes: Vec::new(),
     };
     let mut resource_names = FirstSeen::default();
     let mut resource_variants = FirstSeen::default();
+    // Protocol and resource scopes share one namespace of names; their
+    // variants live in two enums.
     let mut scope_names = FirstSeen::default();
     let mut scope_variants = FirstSeen::default();
+    let mut protocol_variants = FirstSeen::default();
+
+    match &raw.oauth {
+        Some(oauth) => {
+            let oauth = oauth.get_ref();
+            catalog.oauth = Oauth {
+                authorize_url: https_url(&oauth.authorize_url, &mut errors),
+                token_url: https_url(&oauth.token_url, &mut errors),
+                api_base_url: https_url(&oauth.api_base_url, &mut errors),
+                default_scopes: Vec::new(),
+            };
+            for raw_scope in &oauth.default_scope {
+                if catalog.oauth.default_scopes.len() == MAX_SCOPES {
+                    errors.push(at(
+                        &raw_scope.get_ref().name,
+                        format!("too many default scopes: at most {MAX_SCOPES}"),
+                    ));
+                }
+                let scope = check_scope(
+                    raw_scope.get_ref(),
+                    &mut scope_names,
+                    &mut protocol_variants,
+                    &mut errors,
+                );
+                catalog.oauth.default_scopes.push(scope);
+            }
+        }
+        None => errors.push(FileError::new(
+            0,
+            "no `[oauth]` table: add one with `authorize_url`, `token_url` and `api_base_url`",
+        )),
+    }
 
     if raw.resource.is_empty() {
         errors.push(FileError::new(
@@ -65,41 +100,22 @@ pub fn validate(raw: &RawFile) -> Result<Catalog, Vec<FileError>> {
             scopes: Vec::new(),
         };
         for raw_scope in &raw_resource.scope {
-            let raw_scope = raw_scope.get_ref();
-            let scope_name = raw_scope.name.get_ref();
-            let new_name = match scope_token_error(scope_name) {
-                Some(problem) => {
-                    errors.push(at(&raw_scope.name, problem));
-                    false
-                }
-                None => scope_names.check(&raw_scope.name, scope_name, "scope", &mut errors),
-            };
-            let description = raw_scope.description.get_ref().trim();
-            if description.is_empty() {
-                errors.push(at(
-                    &raw_scope.description,
-                    format!(
-                        "scope `{scope_name}` needs a non-empty `description` of what it grants"
-                    ),
-                ));
-            }
-            let variant = variant_name(&raw_scope.name, raw_scope.variant.as_ref(), &mut errors);
-            // As for resources: a repeated name needs no second error.
-            if let Some((variant, spanned)) = variant.as_ref().filter(|_| new_name) {
-                scope_variants.check(spanned, variant, "scope variant", &mut errors);
-            }
             if catalog.scopes.len() == MAX_SCOPES {
                 errors.push(at(
-                    &raw_scope.name,
+                    &raw_scope.get_ref().name,
                     format!("too many scopes: a ScopeSet holds at most {MAX_SCOPES}"),
                 ));
             }
+            let scope = check_scope(
+                raw_scope.get_ref(),
+                &mut scope_names,
+                &mut scope_variants,
+                &mut errors,
+            );
             resource.scopes.push(catalog.scopes.len());
             catalog.scopes.push(Scope {
-                name: scope_name.clone(),
-                variant: variant.map(|(variant, _)| variant).unwrap_or_default(),
-                description: description.to_owned(),
                 resource: resource_index,
+                ..scope
             });
         }
         catalog.resources.push(resource);
@@ -111,6 +127,59 @@ pub fn validate(raw: &RawFile) -> Result<Catalog, Vec<FileError>> {
         errors.sort_by_key(|error| error.offset);
         Err(errors)
     }
+}
+
+/// Checks one scope entry: its name, description and variant.
+fn check_scope(
+    raw: &RawScope,
+    names: &mut FirstSeen,
+    variants: &mut FirstSeen,
+    errors: &mut Vec<FileError>,
+) -> Scope {
+    let name = raw.name.get_ref();
+    let new_name = match scope_token_error(name) {
+        Some(problem) => {
+            errors.push(at(&raw.name, problem));
+            false
+        }
+        None => names.check(&raw.name, name, "scope", errors),
+    };
+    let description = raw.description.get_ref().trim();
+    if description.is_empty() {
+        errors.push(at(
+            &raw.description,
+            format!("scope `{name}` needs a non-empty `description` of what it grants"),
+        ));
+    }
+    let variant = variant_name(&raw.name, raw.variant.as_ref(), errors);
+    // A repeated name repeats its derived variant too: one error is enough.
+    if let Some((variant, spanned)) = variant.as_ref().filter(|_| new_name) {
+        variants.check(spanned, variant, "scope variant", errors);
+    }
+    Scope {
+        name: name.clone(),
+        variant: variant.map(|(variant, _)| variant).unwrap_or_default(),
+        description: description.to_owned(),
+        resource: 0,
+    }
+}
+
+/// An endpoint: an absolute `https://` URL without white space or quotes.
+fn https_url(url: &Spanned<String>, errors: &mut Vec<FileError>) -> String {
+    let text = url.get_ref();
+    let valid = text.strip_prefix("https://").is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"')
+    });
+    if !valid {
+        errors.push(at(
+            url,
+            format!("{text:?} is not an absolute `https://` URL"),
+        ));
+    }
+    text.clone()
 }
 
 /// Remembers where each name was first defined, to point duplicates at it.
@@ -224,11 +293,15 @@ mod tests {
 
     /// The rendered errors for `source`, or the scope names if it is valid.
     fn check(source: &str) -> Vec<String> {
+        let source = format!("{source}{OAUTH}");
         match Catalog::from_source("scopes.toml", source.as_bytes()) {
             Ok(catalog) => catalog.scopes.into_iter().map(|scope| scope.name).collect(),
             Err(errors) => errors.rendered,
         }
     }
+
+    /// A valid `[oauth]` table, appended to the cases that are not about it.
+    const OAUTH: &str = "\n[oauth]\nauthorize_url = \"https://a.example/auth\"\ntoken_url = \"https://a.example/token\"\napi_base_url = \"https://api.example\"\n\n[[oauth.default_scope]]\nname = \"openid\"\ndescription = \"Identity.\"\n";
 
     const CHAT: &str = "[[resource]]\nname = \"Chat\"\n\n[[resource.scope]]\nname = \"read:chat\"\ndescription = \"Read chats.\"\n";
 
@@ -353,6 +426,31 @@ mod tests {
             errors[0]
                 .starts_with("scopes.toml:6:15: invalid type: integer `42`, expected a string"),
             "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn the_oauth_table_is_required_and_checked() {
+        let rendered = |source: String| match Catalog::from_source("scopes.toml", source.as_bytes())
+        {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.rendered,
+        };
+        assert_eq!(
+            rendered(CHAT.to_owned()),
+            [
+                "scopes.toml:1:1: no `[oauth]` table: add one with `authorize_url`, `token_url` and `api_base_url`"
+            ]
+        );
+        let insecure = OAUTH.replace("https://a.example/token", "http://a.example/token");
+        assert_eq!(
+            rendered(format!("{CHAT}{insecure}")),
+            ["scopes.toml:10:13: \"http://a.example/token\" is not an absolute `https://` URL"]
+        );
+        let clash = OAUTH.replace("name = \"openid\"", "name = \"read:chat\"");
+        assert_eq!(
+            rendered(format!("{CHAT}{clash}")),
+            ["scopes.toml:5:8: duplicate scope `read:chat` (first defined at scopes.toml:14:8)"]
         );
     }
 

@@ -40,6 +40,19 @@
 //! fn list_chats(granted: Granted) -> Result<(), InsufficientScope> { Ok(()) }
 //! ```
 //!
+//! # Request the right scopes
+//!
+//! The [`oauth`] module has Fanvue's endpoints and protocol scopes, and
+//! builds the `scope` of an authorize request from what the handlers
+//! require: [`oauth::authorize_scope_for_handlers`] is the least-privilege
+//! string for every `#[requires]` fn in the program.
+//!
+//! # Web frameworks
+//!
+//! The [`axum`](mod@crate::axum) and [`actix`] modules (behind features) make
+//! [`Granted`] an extractor, turn the refusals into RFC 6750 responses, and
+//! guard whole routes; each has a complete example.
+//!
 //! # Feature flags
 //!
 //! | feature | default | what it enables |
@@ -48,6 +61,8 @@
 //! | `registry` | yes | [`handlers()`] and [`required_by_all_handlers()`]: every `#[requires]` fn in the program, for listings and the least-privilege scope string |
 //! | `axum` | no | axum 0.8: [`Granted`] as an extractor, responses for the errors, a `route_layer` guard |
 //! | `actix-web` | no | actix-web 4: [`Granted`] as an extractor, `ResponseError` for the errors, a guard middleware |
+//! | `oauth2` | no | oauth2 5: [`oauth::authorize_scopes`] and [`oauth::granted_scopes`], conversions to and from `oauth2::Scope` |
+//! | `utoipa` | no | utoipa: the Fanvue security scheme and each handler's scopes in an OpenAPI document (implies `registry`) |
 //!
 //! # The scopes
 //!
@@ -60,6 +75,9 @@ pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod error;
+pub mod oauth;
+#[cfg(feature = "utoipa")]
+pub mod openapi;
 #[cfg(feature = "registry")]
 mod registry;
 mod requirement;

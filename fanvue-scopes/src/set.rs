@@ -3,6 +3,7 @@
 
 use crate::Scope;
 use crate::error::{ParseScopeSetError, UnknownScope};
+use crate::oauth::ProtocolScope;
 use std::fmt;
 use std::iter::FusedIterator;
 use std::ops::{BitAnd, BitAndAssign, BitOr, BitOrAssign, Sub, SubAssign};
@@ -190,15 +191,20 @@ impl ScopeSet {
     /// ```
     pub fn parse_lenient(scopes: &str) -> LenientScopes<'_> {
         let mut known = ScopeSet::EMPTY;
+        let mut protocol = 0;
         let mut has_unknown = false;
         for name in names(scopes) {
-            match Scope::from_name(name) {
-                Some(scope) => known = known.with(scope),
-                None => has_unknown = true,
+            if let Some(scope) = Scope::from_name(name) {
+                known = known.with(scope);
+            } else if let Some(scope) = ProtocolScope::from_name(name) {
+                protocol |= scope.bit();
+            } else {
+                has_unknown = true;
             }
         }
         LenientScopes {
             known,
+            protocol,
             has_unknown,
             source: scopes,
         }
@@ -228,6 +234,8 @@ fn names(scopes: &str) -> impl Iterator<Item = &str> + Clone {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct LenientScopes<'a> {
     known: ScopeSet,
+    /// Bit `i` is `ProtocolScope::ALL[i]`.
+    protocol: u64,
     has_unknown: bool,
     source: &'a str,
 }
@@ -238,15 +246,29 @@ impl<'a> LenientScopes<'a> {
         self.known
     }
 
-    /// Whether any name was not a known scope.
+    /// The protocol scopes (`openid`, `offline_access`, …) among the names,
+    /// in `scopes.toml` order.
+    pub fn protocol(&self) -> impl Iterator<Item = ProtocolScope> + Clone + use<> {
+        let protocol = self.protocol;
+        ProtocolScope::ALL
+            .into_iter()
+            .filter(move |scope| protocol & scope.bit() != 0)
+    }
+
+    /// Whether any name was neither a known scope nor a protocol scope.
     pub const fn has_unknown(&self) -> bool {
         self.has_unknown
     }
 
-    /// The names that are not known scopes, in input order, repeats included.
+    /// The names that are neither known scopes nor protocol scopes, in input
+    /// order, repeats included.
     pub fn unknown(&self) -> impl Iterator<Item = &'a str> + Clone + 'a {
         let has_unknown = self.has_unknown;
-        names(self.source).filter(move |name| has_unknown && Scope::from_name(name).is_none())
+        names(self.source).filter(move |name| {
+            has_unknown
+                && Scope::from_name(name).is_none()
+                && ProtocolScope::from_name(name).is_none()
+        })
     }
 }
 

@@ -1,5 +1,6 @@
 //! Properties of `ScopeSet` and of parsing untrusted scope strings.
 
+use fanvue_scopes::oauth::ProtocolScope;
 use fanvue_scopes::{Requirement, Scope, ScopeSet};
 use proptest::prelude::*;
 
@@ -10,8 +11,10 @@ fn scope_set() -> impl Strategy<Value = ScopeSet> {
 /// Known and unknown names, joined by runs of assorted ASCII white space.
 fn token_string() -> impl Strategy<Value = (String, Vec<String>)> {
     let known = proptest::sample::select(Scope::ALL.to_vec()).prop_map(|s| s.as_str().to_owned());
+    let protocol =
+        proptest::sample::select(ProtocolScope::ALL.to_vec()).prop_map(|s| s.as_str().to_owned());
     let unknown = "[!#-\\[\\]-~]{1,12}";
-    let name = prop_oneof![3 => known, 1 => unknown];
+    let name = prop_oneof![3 => known, 1 => protocol, 1 => unknown];
     let gap = "[ \t\r\n]{1,3}";
     proptest::collection::vec((name, gap), 0..24).prop_map(|parts| {
         let names = parts.iter().map(|(name, _)| name.clone()).collect();
@@ -74,7 +77,17 @@ proptest! {
     fn lenient_parsing_sorts_every_name_into_known_or_unknown((text, names) in token_string()) {
         let parsed = ScopeSet::parse_lenient(&text);
         let known: ScopeSet = names.iter().filter_map(|n| n.parse::<Scope>().ok()).collect();
-        let unknown: Vec<&str> = names.iter().map(String::as_str).filter(|n| n.parse::<Scope>().is_err()).collect();
+        let is_protocol = |name: &str| ProtocolScope::ALL.iter().any(|p| p.as_str() == name);
+        let unknown: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| n.parse::<Scope>().is_err() && !is_protocol(n))
+            .collect();
+        let protocol: Vec<ProtocolScope> = ProtocolScope::ALL
+            .into_iter()
+            .filter(|p| names.iter().any(|n| n == p.as_str()))
+            .collect();
+        prop_assert_eq!(parsed.protocol().collect::<Vec<_>>(), protocol);
         prop_assert_eq!(parsed.known(), known);
         prop_assert_eq!(parsed.unknown().collect::<Vec<_>>(), unknown.clone());
         prop_assert_eq!(parsed.has_unknown(), !unknown.is_empty());

@@ -162,7 +162,13 @@ fn lenient_parsing_keeps_unknown_names_aside() {
     assert!(token.has_unknown());
     assert_eq!(
         token.unknown().collect::<Vec<_>>(),
-        ["openid", "read:future", "Read:Self"]
+        ["read:future", "Read:Self"]
+    );
+    let protocol: Vec<_> = token.protocol().map(|scope| scope.as_str()).collect();
+    assert_eq!(
+        protocol,
+        ["openid"],
+        "protocol scopes are recognized, not unknown"
     );
     let clean = ScopeSet::parse_lenient("read:self write:chat");
     assert!(!clean.has_unknown());

@@ -5,6 +5,7 @@ const CASE: ScopeSet = scopes![read:chat, READ:FAN];
 const REPEAT: ScopeSet = scopes![read:chat, read:chat];
 const TWO: Scope = scope!(read:chat, write:chat);
 
-const FAR: Scope = scope!(openid);
+const FAR: Scope = scope!(read:everything);
+const PROTOCOL: ScopeSet = scopes![offline_access];
 
 fn main() {}

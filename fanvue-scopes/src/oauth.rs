@@ -1,0 +1,158 @@
+//! Asking Fanvue for the right scopes: the OAuth 2.0 endpoints, the
+//! protocol scopes every authorize request includes, and the `scope`
+//! parameter built from what the app's handlers require.
+//!
+//! Fanvue uses the authorization code grant with PKCE (S256) for every flow.
+//! Access tokens last about an hour; refresh tokens rotate, and each one
+//! works once.
+//!
+//! ```
+//! use fanvue_scopes::{oauth, scopes};
+//!
+//! // Least privilege: exactly what the app's handlers need.
+//! let scope = oauth::authorize_scope(scopes![read:chat, read:self, write:chat]);
+//! assert_eq!(scope, "openid offline_access offline read:self read:chat write:chat");
+//! assert_eq!(oauth::AUTHORIZE_URL, "https://auth.fanvue.com/oauth2/auth");
+//! ```
+//!
+//! With the default `registry` feature, [`authorize_scope_for_handlers`]
+//! computes it from every `#[requires]` fn in the program. With the `oauth2`
+//! feature, [`authorize_scopes`] and [`granted_scopes`] convert to and from
+//! the `oauth2` crate's scopes; see the example there.
+//!
+//! # Why protocol scopes are not `Scope`s
+//!
+//! `openid`, `offline_access` and `offline` shape the OAuth exchange (an ID
+//! token, refresh tokens); they grant no access to any resource, so no
+//! handler requires them, and [`Scope`](crate::Scope) and
+//! [`ScopeSet`] stay the resource table. The token parser still knows them:
+//! [`ScopeSet::parse_lenient`] reports them through
+//! [`LenientScopes::protocol`](crate::LenientScopes::protocol), not as unknown.
+
+use crate::ScopeSet;
+use std::fmt;
+
+fanvue_scopes_macros::__generate_oauth! {
+    /// A protocol scope from the `[oauth]` table of `scopes.toml`: part of
+    /// every authorize request, carried by tokens, required by no handler.
+    pub enum ProtocolScope;
+}
+
+impl ProtocolScope {
+    pub(crate) const fn bit(self) -> u64 {
+        1 << self as u8
+    }
+}
+
+impl fmt::Display for ProtocolScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for ProtocolScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `scope` parameter of an authorize request: the protocol scopes
+/// first, then `scopes` in `scopes.toml` order, each once.
+pub fn authorize_scope(scopes: ScopeSet) -> String {
+    let mut parameter = String::new();
+    for name in ProtocolScope::ALL
+        .iter()
+        .map(|scope| scope.as_str())
+        .chain(scopes.iter().map(|scope| scope.as_str()))
+    {
+        if !parameter.is_empty() {
+            parameter.push(' ');
+        }
+        parameter.push_str(name);
+    }
+    parameter
+}
+
+/// The least-privilege `scope` parameter for every `#[requires]` fn in the
+/// program: [`authorize_scope`] of [`required_by_all_handlers`](crate::required_by_all_handlers).
+#[cfg(feature = "registry")]
+pub fn authorize_scope_for_handlers() -> String {
+    authorize_scope(crate::required_by_all_handlers())
+}
+
+#[cfg(feature = "oauth2")]
+pub use self::oauth2_interop::{authorize_scopes, granted_scopes};
+
+/// Conversions to and from the `oauth2` crate.
+#[cfg(feature = "oauth2")]
+mod oauth2_interop {
+    use super::ProtocolScope;
+    use crate::{Scope, ScopeSet, UnknownScope};
+
+    impl From<Scope> for oauth2::Scope {
+        fn from(scope: Scope) -> Self {
+            oauth2::Scope::new(scope.as_str().to_owned())
+        }
+    }
+
+    impl From<ProtocolScope> for oauth2::Scope {
+        fn from(scope: ProtocolScope) -> Self {
+            oauth2::Scope::new(scope.as_str().to_owned())
+        }
+    }
+
+    impl From<ScopeSet> for Vec<oauth2::Scope> {
+        /// The set's scopes, in `scopes.toml` order.
+        fn from(scopes: ScopeSet) -> Self {
+            scopes.iter().map(oauth2::Scope::from).collect()
+        }
+    }
+
+    impl TryFrom<&oauth2::Scope> for Scope {
+        type Error = UnknownScope;
+
+        fn try_from(scope: &oauth2::Scope) -> Result<Self, Self::Error> {
+            scope.as_str().parse()
+        }
+    }
+
+    /// The scopes of an authorize request, for `oauth2`'s `add_scopes`: the
+    /// protocol scopes, then `scopes`, in the order of [`authorize_scope`](super::authorize_scope).
+    ///
+    /// ```
+    /// use fanvue_scopes::{oauth, scopes};
+    /// use oauth2::basic::BasicClient;
+    /// use oauth2::{AuthUrl, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, TokenUrl};
+    ///
+    /// let client = BasicClient::new(ClientId::new("my-app".to_owned()))
+    ///     .set_auth_uri(AuthUrl::new(oauth::AUTHORIZE_URL.to_owned())?)
+    ///     .set_token_uri(TokenUrl::new(oauth::TOKEN_URL.to_owned())?)
+    ///     .set_redirect_uri(RedirectUrl::new("http://127.0.0.1:8080/callback".to_owned())?);
+    /// let (pkce_challenge, _pkce_verifier) = PkceCodeChallenge::new_random_sha256();
+    /// let (url, _csrf) = client
+    ///     .authorize_url(CsrfToken::new_random)
+    ///     .add_scopes(oauth::authorize_scopes(scopes![read:self, read:chat]))
+    ///     .set_pkce_challenge(pkce_challenge)
+    ///     .url();
+    /// assert!(url.as_str().starts_with("https://auth.fanvue.com/oauth2/auth?"));
+    /// # Ok::<(), oauth2::url::ParseError>(())
+    /// ```
+    pub fn authorize_scopes(scopes: ScopeSet) -> Vec<oauth2::Scope> {
+        ProtocolScope::ALL
+            .into_iter()
+            .map(oauth2::Scope::from)
+            .chain(scopes.iter().map(oauth2::Scope::from))
+            .collect()
+    }
+
+    /// The resource scopes a token response granted (its `scopes()`),
+    /// leniently: protocol scopes and names this crate does not know are left
+    /// out. A response without `scope` granted what was requested (RFC 6749
+    /// §5.1): use the requested set then.
+    pub fn granted_scopes<'a>(scopes: impl IntoIterator<Item = &'a oauth2::Scope>) -> ScopeSet {
+        scopes
+            .into_iter()
+            .filter_map(|scope| Scope::try_from(scope).ok())
+            .collect()
+    }
+}
