@@ -9,12 +9,26 @@ mod app;
 use axum::serve::ListenerExt;
 use fanvue_scopes::least_privilege;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
 
 const DEFAULT_PORT: u16 = 8080;
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let port = port()?;
+fn main() -> ExitCode {
+    let served = port().map_err(Into::into).and_then(|port| {
+        tokio::runtime::Runtime::new()
+            .map_err(Into::into)
+            .and_then(|runtime| runtime.block_on(serve(port)))
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(port: u16) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
     let address = listener.local_addr()?;
     print_banner(address);
@@ -59,8 +73,9 @@ fn print_banner(address: SocketAddr) {
         requirements.extend(requirement);
     }
     println!(
-        "\nleast-privilege scopes to request from Fanvue: \"{}\"",
-        least_privilege(&requirements)
+        "\nleast-privilege scope to request from Fanvue ({}):\n  scope=\"{}\"",
+        fanvue_scopes::oauth::AUTHORIZE_URL,
+        fanvue_scopes::oauth::authorize_scope(least_privilege(&requirements))
     );
     println!("\ndemo tokens:");
     for (token, scopes) in app::DEMO_TOKENS {
