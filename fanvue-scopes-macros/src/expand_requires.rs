@@ -90,20 +90,13 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         errors.push(return_type_error(&function.sig));
     }
     let source = match &args.from {
-        Some(expr) => Some(GrantedSource {
+        Some(expr) => Ok(GrantedSource {
             expr: quote!(#expr),
             rebind: None,
         }),
-        None => match find_granted_param(&mut function.sig) {
-            Ok(source) => Some(source),
-            Err(error) => {
-                errors.push(error);
-                None
-            }
-        },
+        None => find_granted_param(&mut function.sig),
     };
-    errors.finish()?;
-    let source = source.ok_or_else(|| syn::Error::new(Span::call_site(), "no granted scopes"))?;
+    let source = errors.finish_with(source)?;
     Ok(wrap(function, &requirement, source))
 }
 
@@ -250,9 +243,9 @@ fn find_granted_param(sig: &mut Signature) -> syn::Result<GrantedSource> {
                 second,
                 format!(
                     "`#[requires]` found two parameters that could carry the granted scopes, \
-                     `{}` and `{}`: name the one to check with `from = ..`",
-                    param_name(first),
-                    param_name(second),
+                     `{first}` and `{second}`: name the one to check, such as `from = {first}`",
+                    first = param_name(first),
+                    second = param_name(second),
                 ),
             ));
         }

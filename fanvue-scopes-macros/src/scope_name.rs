@@ -128,6 +128,19 @@ impl Errors {
     pub fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
     }
+
+    /// `value`, unless it or anything collected before is an error: then
+    /// every error, collected ones first.
+    pub fn finish_with<T>(self, value: syn::Result<T>) -> syn::Result<T> {
+        match (self.0, value) {
+            (None, value) => value,
+            (Some(errors), Ok(_)) => Err(errors),
+            (Some(mut errors), Err(error)) => {
+                errors.combine(error);
+                Err(errors)
+            }
+        }
+    }
 }
 
 /// The catalog, or the file's errors as compile errors at `span`.
