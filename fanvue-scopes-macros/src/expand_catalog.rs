@@ -163,7 +163,8 @@ fn generate(catalog: &Catalog, scope: &EnumDecl, resource: &EnumDecl) -> TokenSt
 }
 
 /// An enum of scope strings: one documented variant per scope, `ALL`,
-/// `as_str`, `description`, and an exact look-up by name.
+/// `as_str`, `description`, an exact look-up by name, and `Display`/`Debug`
+/// as the string.
 fn scope_enum_items(
     decl: &EnumDecl,
     scopes: &[Scope],
@@ -223,6 +224,19 @@ fn scope_enum_items(
                     #(#name_patterns => ::core::option::Option::Some(#ident::#variants),)*
                     _ => ::core::option::Option::None,
                 }
+            }
+        }
+
+        impl ::core::fmt::Display for #ident {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::core::fmt::Debug for #ident {
+            /// The scope string, which says more in a log than the variant name.
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
             }
         }
     }

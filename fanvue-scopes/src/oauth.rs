@@ -30,7 +30,6 @@
 //! [`LenientScopes::protocol`](crate::LenientScopes::protocol), not as unknown.
 
 use crate::ScopeSet;
-use std::fmt;
 
 fanvue_scopes_macros::__generate_oauth! {
     /// A protocol scope from the `[oauth]` table of `scopes.toml`: part of
@@ -41,18 +40,6 @@ fanvue_scopes_macros::__generate_oauth! {
 impl ProtocolScope {
     pub(crate) const fn bit(self) -> u64 {
         1 << self as u8
-    }
-}
-
-impl fmt::Display for ProtocolScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for ProtocolScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
