@@ -52,7 +52,7 @@ fn a_missing_scope_is_named_and_the_body_never_runs() {
     assert_eq!(empty.missing(), scopes![read:chat, write:chat]);
 }
 
-#[requires(read:chat, any(read:fan, read:creator))]
+#[requires(read:chat, any(read:fan, read:creator), from = granted)]
 fn list_fans(granted: &ScopeSet) -> Result<(), InsufficientScope> {
     run_body();
     Ok(())

@@ -1,5 +1,5 @@
-//! The validated scope catalog, loaded once per compiler process, and the
-//! look-ups the macros make in it.
+//! The validated model of `scopes.toml`, loaded once per compiler process,
+//! and the look-ups the macros make in it.
 
 use crate::scope_file::{self, FileErrors};
 use crate::validate;
@@ -19,14 +19,14 @@ pub struct Catalog {
     pub scopes: Vec<Scope>,
 }
 
-/// The authorization server, and the protocol scopes every request asks for.
+/// The authorization server, and the protocol scopes every authorize
+/// request asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Oauth {
     pub authorize_url: String,
     pub token_url: String,
     pub api_base_url: String,
-    /// `resource` is unused for these.
-    pub default_scopes: Vec<Scope>,
+    pub protocol_scopes: Vec<ProtocolScope>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +37,7 @@ pub struct Resource {
     pub scopes: Vec<usize>,
 }
 
+/// A resource scope: what handlers require.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
     pub name: String,
@@ -46,13 +47,21 @@ pub struct Scope {
     pub resource: usize,
 }
 
+/// A scope of the OAuth exchange itself (`openid`): it belongs to no resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolScope {
+    pub name: String,
+    pub variant: String,
+    pub description: String,
+}
+
 /// What the catalog offers for a name it does not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Suggestion<'a> {
     /// The same name in another case: scopes are case-sensitive.
-    OtherCase(&'a Scope),
+    OtherCase(&'a str),
     /// A known name a few edits away.
-    Similar(&'a Scope),
+    Similar(&'a str),
     None,
 }
 
@@ -70,48 +79,48 @@ impl Catalog {
     /// Reads and validates a scope file; every error names `file_name`, a
     /// line and a column.
     pub fn from_source(file_name: &str, source: &[u8]) -> Result<Catalog, FileErrors> {
-        let errors = match scope_file::parse(source) {
-            Ok(raw) => match validate::validate(&raw) {
-                Ok(catalog) => return Ok(catalog),
-                Err(errors) => errors,
-            },
-            Err(error) => vec![error],
-        };
-        Err(FileErrors::render(file_name, source, &errors))
+        let raw = scope_file::parse(source)
+            .map_err(|error| FileErrors::render(file_name, source, error, Vec::new()))?;
+        validate::validate(&raw)
+            .map_err(|(first, rest)| FileErrors::render(file_name, source, first, rest))
     }
 
     pub fn find(&self, name: &str) -> Option<&Scope> {
         self.scopes.iter().find(|scope| scope.name == name)
     }
 
-    pub fn find_default(&self, name: &str) -> Option<&Scope> {
+    pub fn find_protocol_scope(&self, name: &str) -> Option<&ProtocolScope> {
         self.oauth
-            .default_scopes
+            .protocol_scopes
             .iter()
             .find(|scope| scope.name == name)
     }
 
     pub fn suggest(&self, unknown: &str) -> Suggestion<'_> {
-        if let Some(scope) = self
-            .scopes
-            .iter()
-            .find(|scope| scope.name.eq_ignore_ascii_case(unknown))
-        {
-            return Suggestion::OtherCase(scope);
-        }
-        // As rustc does for identifiers: a third of the length, at least one edit.
-        let budget = (unknown.chars().count() / 3).max(1);
-        self.scopes
-            .iter()
-            .map(|scope| (strsim::levenshtein(&scope.name, unknown), scope))
-            .filter(|(distance, _)| *distance <= budget)
-            .min_by_key(|(distance, _)| *distance)
-            .map_or(Suggestion::None, |(_, scope)| Suggestion::Similar(scope))
+        suggest(unknown, self.scopes.iter().map(|scope| scope.name.as_str()))
     }
 
     pub fn resource_of(&self, scope: &Scope) -> &Resource {
         &self.resources[scope.resource]
     }
+}
+
+/// The name among `known` that `unknown` most likely meant: the same name
+/// in another case, else the nearest within a third of its length in edits
+/// (as rustc does for identifiers).
+pub fn suggest<'a>(unknown: &str, known: impl Iterator<Item = &'a str> + Clone) -> Suggestion<'a> {
+    if let Some(name) = known
+        .clone()
+        .find(|name| name.eq_ignore_ascii_case(unknown))
+    {
+        return Suggestion::OtherCase(name);
+    }
+    let budget = (unknown.chars().count() / 3).max(1);
+    known
+        .map(|name| (strsim::levenshtein(name, unknown), name))
+        .filter(|(distance, _)| *distance <= budget)
+        .min_by_key(|(distance, _)| *distance)
+        .map_or(Suggestion::None, |(_, name)| Suggestion::Similar(name))
 }
 
 #[cfg(test)]
@@ -128,20 +137,19 @@ mod tests {
 
     #[test]
     fn suggestions_prefer_the_same_name_in_another_case() {
-        let catalog = get();
-        assert!(catalog.is_ok(), "the embedded scopes.toml is valid");
-        let Ok(catalog) = catalog else { return };
-        let name = |suggestion: Suggestion<'_>| match suggestion {
-            Suggestion::OtherCase(scope) => format!("case {}", scope.name),
-            Suggestion::Similar(scope) => format!("similar {}", scope.name),
-            Suggestion::None => "none".to_owned(),
-        };
-        assert_eq!(name(catalog.suggest("READ:CHAT")), "case read:chat");
-        assert_eq!(name(catalog.suggest("write:chats")), "similar write:chat");
+        let catalog = get().expect("the embedded scopes.toml is valid");
         assert_eq!(
-            name(catalog.suggest("read:tracking-links")),
-            "similar read:tracking_links"
+            catalog.suggest("READ:CHAT"),
+            Suggestion::OtherCase("read:chat")
         );
-        assert_eq!(name(catalog.suggest("openid")), "none");
+        assert_eq!(
+            catalog.suggest("write:chats"),
+            Suggestion::Similar("write:chat")
+        );
+        assert_eq!(
+            catalog.suggest("read:tracking-links"),
+            Suggestion::Similar("read:tracking_links")
+        );
+        assert_eq!(catalog.suggest("openid"), Suggestion::None);
     }
 }

@@ -1,17 +1,21 @@
-//! `#[requires(..)]`: parses the requirement, finds where the granted scopes
-//! come from, and puts a fail-closed guard in front of the fn body.
+//! `#[requires(..)]`: parses the requirement, finds where the caller's
+//! granted scopes come from, and puts a fail-closed guard in front of the fn
+//! body.
 
 use crate::catalog::{Catalog, Scope};
+use crate::crate_path::CratePath;
+use crate::diagnostics::{self, Errors};
 use crate::expand_scopes::scope_set;
-use crate::scope_name::{self, Errors, ScopeName};
+use crate::scope_name::{self, ScopeName};
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::ext::IdentExt;
-use syn::parse::{ParseStream, Parser};
+use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{
-    Attribute, Expr, FnArg, Ident, Pat, ReturnType, Signature, Stmt, Token, Type, Visibility, token,
+    Attribute, Expr, FnArg, Ident, Pat, PatType, ReturnType, Signature, Token, Type, Visibility,
+    token,
 };
 
 syn::custom_keyword!(from);
@@ -22,6 +26,7 @@ struct Args {
     all: Vec<ScopeName>,
     any: Vec<AnyGroup>,
     from: Option<Expr>,
+    krate: Option<CratePath>,
 }
 
 /// `any(read:fan, read:creator)`: one of these is enough.
@@ -30,27 +35,85 @@ struct AnyGroup {
     names: Vec<ScopeName>,
 }
 
-/// The annotated fn. Its body stays unparsed tokens: the guard goes in
-/// front of it, and parsing every handler's body would only slow builds.
+impl Parse for Args {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut args = Args::default();
+        while !input.is_empty() {
+            if input.peek(Token![crate]) && input.peek2(Token![=]) {
+                let keyword: Token![crate] = input.parse()?;
+                if args.krate.is_some() {
+                    return Err(syn::Error::new(keyword.span, "`crate = ..` is given twice"));
+                }
+                args.krate = Some(CratePath::parse_assignment(input)?);
+            } else if input.peek(from) && input.peek2(Token![=]) {
+                let keyword: from = input.parse()?;
+                input.parse::<Token![=]>()?;
+                if args.from.is_some() {
+                    return Err(syn::Error::new(keyword.span, "`from = ..` is given twice"));
+                }
+                args.from = Some(input.parse()?);
+            } else if input.peek(Ident::peek_any) && input.peek2(token::Paren) {
+                args.any.push(input.call(AnyGroup::parse)?);
+            } else {
+                args.all.push(ScopeName::parse(input)?);
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(args)
+    }
+}
+
+impl AnyGroup {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let keyword = input.call(Ident::parse_any)?;
+        if keyword != "any" {
+            return Err(syn::Error::new(
+                keyword.span(),
+                format!(
+                    "unknown group `{keyword}(..)`; write `any(..)` for scopes of which one is enough"
+                ),
+            ));
+        }
+        let content;
+        let paren = syn::parenthesized!(content in input);
+        let names =
+            Punctuated::<ScopeName, Token![,]>::parse_terminated_with(&content, ScopeName::parse)?;
+        Ok(AnyGroup {
+            span: paren.span.join(),
+            names: names.into_iter().collect(),
+        })
+    }
+}
+
+/// The annotated fn. Its body stays unparsed tokens, apart from its inner
+/// attributes: the guard goes between the two, and parsing every handler's
+/// body would only slow builds.
 struct Function {
     attrs: Vec<Attribute>,
     vis: Visibility,
     sig: Signature,
+    brace: token::Brace,
+    inner_attrs: Vec<Attribute>,
     body: TokenStream,
 }
 
-impl syn::parse::Parse for Function {
+impl Parse for Function {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis = input.parse()?;
         let sig = input.parse()?;
         let content;
-        syn::braced!(content in input);
+        let brace = syn::braced!(content in input);
+        let inner_attrs = content.call(Attribute::parse_inner)?;
         let body = content.parse()?;
         Ok(Function {
             attrs,
             vis,
             sig,
+            brace,
+            inner_attrs,
             body,
         })
     }
@@ -62,11 +125,11 @@ struct Requirement<'c> {
     any: Vec<Vec<&'c Scope>>,
 }
 
-pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    match try_expand(args, item.clone()) {
+/// The expansion, or the errors and the fn as written: keeping it means the
+/// only errors are ours, not "cannot find fn" at its callers.
+pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
+    match expand(args, item.clone()) {
         Ok(expanded) => expanded,
-        // Keep the fn, so that the only errors are ours, not "cannot find
-        // fn" at its callers, nor warnings about the parameter we never read.
         Err(error) => {
             let error = error.into_compile_error();
             quote!(#error #[allow(unused)] #item)
@@ -74,9 +137,9 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let catalog = scope_name::catalog(Span::call_site())?;
-    let args = parse_args.parse2(args)?;
+fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let catalog = diagnostics::catalog(Span::call_site())?;
+    let args: Args = syn::parse2(args)?;
     let mut function: Function = syn::parse2(item).map_err(|error| {
         syn::Error::new(
             error.span(),
@@ -86,59 +149,14 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
 
     let mut errors = Errors::default();
     let requirement = check_requirement(&args, catalog, &mut errors);
-    if !returns_result(&function.sig.output) {
-        errors.push(return_type_error(&function.sig));
-    }
-    let source = match &args.from {
-        Some(expr) => Ok(GrantedSource {
-            expr: quote!(#expr),
-            rebind: None,
-        }),
+    check_signature(&function, &mut errors);
+    let source = match args.from {
+        Some(expr) => Ok(GrantedSource::Expr(expr)),
         None => find_granted_param(&mut function.sig),
     };
     let source = errors.finish_with(source)?;
-    Ok(wrap(function, &requirement, source))
-}
-
-fn parse_args(input: ParseStream) -> syn::Result<Args> {
-    let mut args = Args::default();
-    while !input.is_empty() {
-        if input.peek(Ident::peek_any) && input.peek2(token::Paren) {
-            let keyword = input.call(Ident::parse_any)?;
-            if keyword != "any" {
-                return Err(syn::Error::new(
-                    keyword.span(),
-                    format!(
-                        "unknown group `{keyword}(..)`; write `any(..)` for scopes of which one is enough"
-                    ),
-                ));
-            }
-            let content;
-            let paren = syn::parenthesized!(content in input);
-            let names = Punctuated::<ScopeName, Token![,]>::parse_terminated_with(
-                &content,
-                ScopeName::parse,
-            )?;
-            args.any.push(AnyGroup {
-                span: paren.span.join(),
-                names: names.into_iter().collect(),
-            });
-        } else if input.peek(from) && input.peek2(Token![=]) {
-            let keyword: from = input.parse()?;
-            input.parse::<Token![=]>()?;
-            let expr: Expr = input.parse()?;
-            if args.from.is_some() {
-                return Err(syn::Error::new(keyword.span, "`from = ..` is given twice"));
-            }
-            args.from = Some(expr);
-        } else {
-            args.all.push(ScopeName::parse(input)?);
-        }
-        if !input.is_empty() {
-            input.parse::<Token![,]>()?;
-        }
-    }
-    Ok(args)
+    let krate = args.krate.unwrap_or_default();
+    Ok(wrap(function, &krate, &requirement, source))
 }
 
 fn check_requirement<'c>(
@@ -179,159 +197,258 @@ fn check_requirement<'c>(
     Requirement { all, any }
 }
 
-/// `Result<T, E>` under any path (`std::io::Result<T>`, an alias such as
-/// `ApiResult<T>`): the last segment ends in `Result` and takes arguments.
-fn returns_result(output: &ReturnType) -> bool {
-    let ReturnType::Type(_, ty) = output else {
-        return false;
-    };
-    let mut ty = &**ty;
-    while let Type::Paren(syn::TypeParen { elem, .. }) | Type::Group(syn::TypeGroup { elem, .. }) =
-        ty
-    {
-        ty = elem;
-    }
-    let Type::Path(path) = ty else {
-        return false;
-    };
-    path.path.segments.last().is_some_and(|segment| {
-        segment.ident.to_string().ends_with("Result")
-            && matches!(segment.arguments, syn::PathArguments::AngleBracketed(_))
-    })
-}
-
-fn return_type_error(sig: &Signature) -> syn::Error {
-    let message = "`#[requires]` returns `Err(InsufficientScope)` when a scope is missing, \
-                   so the fn must return `Result<T, E>` where `E: From<InsufficientScope>`";
-    match &sig.output {
-        ReturnType::Type(_, ty) => syn::Error::new_spanned(ty, message),
-        ReturnType::Default => syn::Error::new(sig.ident.span(), message),
-    }
-}
-
-/// Where the guard reads the granted scopes from.
-struct GrantedSource {
-    /// An expression whose type implements `HasScopes`.
-    expr: TokenStream,
-    /// Restores a destructuring pattern that had to be replaced by a name.
-    rebind: Option<Stmt>,
-}
-
-fn find_granted_param(sig: &mut Signature) -> syn::Result<GrantedSource> {
-    let candidates: Vec<usize> = sig
-        .inputs
-        .iter()
-        .enumerate()
-        .filter_map(|(index, arg)| match arg {
-            FnArg::Typed(typed) if carries_scopes(&typed.ty) => Some(index),
-            _ => None,
-        })
-        .collect();
-    let index = match candidates.as_slice() {
-        [index] => *index,
-        [] => {
-            return Err(syn::Error::new(
-                sig.ident.span(),
-                "`#[requires]` can't find the caller's granted scopes: add a parameter of type \
-                 `Granted` (or `ScopeSet`, `&ScopeSet`), or name them with \
-                 `#[requires(.., from = expr)]` where `expr` implements `HasScopes`",
-            ));
-        }
-        [first, second, ..] => {
-            let (first, second) = (&sig.inputs[*first], &sig.inputs[*second]);
-            return Err(syn::Error::new_spanned(
-                second,
-                format!(
-                    "`#[requires]` found two parameters that could carry the granted scopes, \
-                     `{first}` and `{second}`: name the one to check, such as `from = {first}`",
-                    first = param_name(first),
-                    second = param_name(second),
-                ),
-            ));
-        }
-    };
-    let Some(FnArg::Typed(param)) = sig.inputs.iter_mut().nth(index) else {
-        return Err(syn::Error::new(
-            sig.ident.span(),
-            "granted-scopes parameter vanished",
+/// What the signature must allow: a guard that runs non-const code once and
+/// returns `Err(..)`.
+fn check_signature(function: &Function, errors: &mut Errors) {
+    let sig = &function.sig;
+    if let Some(constness) = &sig.constness {
+        errors.push(syn::Error::new(
+            constness.span,
+            "`#[requires]` can't guard a `const fn`: its guard reads the granted scopes at run time, \
+             which is not const; remove `const`",
         ));
+    }
+    if let Some(second) = function.attrs.iter().find(|attr| {
+        attr.path()
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "requires")
+    }) {
+        errors.push(syn::Error::new_spanned(
+            second,
+            "`#[requires]` is given twice on this fn; write the whole requirement in one: \
+             `#[requires(read:chat, write:chat, any(..))]`",
+        ));
+    }
+    if let Some(span) = not_a_result(&sig.output) {
+        errors.push(syn::Error::new(
+            span.unwrap_or_else(|| sig.ident.span()),
+            "`#[requires]` returns `Err(InsufficientScope)` when a scope is missing, \
+             so the fn must return `Result<T, E>` where `E: From<InsufficientScope>`",
+        ));
+    }
+}
+
+/// Where the return type surely is not a `Result`: none at all (`None`), or
+/// a type that no alias can hide one behind. A path is left to the type
+/// checker, which sees through aliases such as `ApiResult<T>`.
+fn not_a_result(output: &ReturnType) -> Option<Option<Span>> {
+    let ty = match output {
+        ReturnType::Default => return Some(None),
+        ReturnType::Type(_, ty) => &**ty,
     };
+    match ty {
+        Type::Path(_) | Type::Paren(_) | Type::Group(_) | Type::Macro(_) | Type::Verbatim(_) => {
+            None
+        }
+        _ => Some(Some(ty.span())),
+    }
+}
+
+/// Where the guard reads the caller's granted scopes from.
+enum GrantedSource {
+    /// `from = expr`: anything that implements `HasScopes`.
+    Expr(Expr),
+    /// The parameter typed `Granted`.
+    Param {
+        ident: Ident,
+        /// Restores a destructuring pattern that had to be replaced by a name.
+        rebind: Option<Pat>,
+    },
+}
+
+/// The one parameter typed `Granted`. A `ScopeSet` is never taken: it may be
+/// request data, such as the scopes to grant someone else.
+fn find_granted_param(sig: &mut Signature) -> syn::Result<GrantedSource> {
+    let fn_name = sig.ident.clone();
+    let mut granted: Vec<&mut PatType> = Vec::new();
+    let mut scope_sets: Vec<(String, TokenStream)> = Vec::new();
+    for arg in sig.inputs.iter_mut() {
+        let FnArg::Typed(param) = arg else { continue };
+        match type_name(&param.ty) {
+            Some(name) if name == "Granted" => granted.push(param),
+            Some(name) if name == "ScopeSet" => {
+                scope_sets.push((pattern_text(&param.pat), param.to_token_stream()));
+            }
+            _ => {}
+        }
+    }
+    match granted.as_mut_slice() {
+        [param] => Ok(take_param(param)),
+        [] => Err(match scope_sets.first() {
+            Some((name, tokens)) => syn::Error::new_spanned(
+                tokens,
+                format!(
+                    "`#[requires]` does not read the caller's grant from a `ScopeSet` parameter: \
+                     a `ScopeSet` may be request data, such as the scopes to grant someone. \
+                     If `{name}` holds what the caller's token granted, say so with \
+                     `#[requires(.., from = {name})]`, or take it as `{name}: Granted`"
+                ),
+            ),
+            None => syn::Error::new(
+                fn_name.span(),
+                "`#[requires]` can't find the caller's granted scopes: add a parameter \
+                 `granted: Granted`, or name them with `#[requires(.., from = expr)]` where \
+                 `expr` implements `HasScopes`. The parameter is found by its type's name, \
+                 so a renamed `Granted` (`use .. as G`) needs `from = ..` too",
+            ),
+        }),
+        [first, second, ..] => Err(syn::Error::new_spanned(
+            &*second,
+            format!(
+                "`#[requires]` found two `Granted` parameters, `{first}` and `{second}`: \
+                 name the one to check, such as `from = {first}`",
+                first = pattern_text(&first.pat),
+                second = pattern_text(&second.pat),
+            ),
+        )),
+    }
+}
+
+/// The parameter as a plain name the guard can read; a destructuring
+/// pattern (`Granted(scopes): Granted`) is moved into the body.
+fn take_param(param: &mut PatType) -> GrantedSource {
     if let Pat::Ident(pat) = &*param.pat {
         if pat.by_ref.is_none() && pat.subpat.is_none() {
-            let ident = &pat.ident;
-            return Ok(GrantedSource {
-                expr: quote!(#ident),
+            return GrantedSource::Param {
+                ident: pat.ident.clone(),
                 rebind: None,
-            });
+            };
         }
     }
-    // `Granted(scopes): Granted`: bind the whole value to a name for the
-    // guard, then destructure it as written.
-    let name = format_ident!("__fanvue_scopes_granted");
-    let pattern = std::mem::replace(&mut *param.pat, syn::parse_quote!(#name));
-    Ok(GrantedSource {
-        expr: quote!(#name),
-        rebind: Some(syn::parse_quote!(let #pattern = #name;)),
-    })
-}
-
-/// `granted` for `granted: Granted`, the whole pattern for anything fancier.
-fn param_name(arg: &FnArg) -> String {
-    match arg {
-        FnArg::Typed(typed) => typed.pat.to_token_stream().to_string(),
-        FnArg::Receiver(_) => "self".to_owned(),
+    // A parameter is a pattern, where a const of the same name would win
+    // over hygiene: this name is the guard's alone.
+    let ident = Ident::new("__fanvue_scopes_granted", Span::mixed_site());
+    let pattern = std::mem::replace(&mut *param.pat, Pat::Verbatim(ident.to_token_stream()));
+    GrantedSource::Param {
+        ident,
+        rebind: Some(pattern),
     }
 }
 
-/// `Granted`, `ScopeSet`, a path ending in either, or a reference to one.
-fn carries_scopes(ty: &Type) -> bool {
+fn pattern_text(pat: &Pat) -> String {
+    pat.to_token_stream().to_string()
+}
+
+/// `Granted` for `Granted`, `&fanvue_scopes::Granted` or `(Granted)`: the
+/// last segment of a path without generic arguments.
+fn type_name(ty: &Type) -> Option<&Ident> {
     match ty {
-        Type::Reference(reference) => carries_scopes(&reference.elem),
-        Type::Paren(paren) => carries_scopes(&paren.elem),
-        Type::Group(group) => carries_scopes(&group.elem),
-        Type::Path(path) if path.qself.is_none() => path.path.segments.last().is_some_and(|last| {
-            last.arguments.is_none() && (last.ident == "Granted" || last.ident == "ScopeSet")
-        }),
-        _ => false,
+        Type::Reference(reference) => type_name(&reference.elem),
+        Type::Paren(paren) => type_name(&paren.elem),
+        Type::Group(group) => type_name(&group.elem),
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .filter(|last| last.arguments.is_none())
+            .map(|last| &last.ident),
+        _ => None,
     }
 }
 
-fn wrap(function: Function, requirement: &Requirement<'_>, source: GrantedSource) -> TokenStream {
-    let docs = required_scopes_doc(requirement);
-    let all = scope_set(&requirement.all);
-    let any = requirement.any.iter().map(|group| scope_set(group));
+fn wrap(
+    function: Function,
+    krate: &CratePath,
+    requirement: &Requirement<'_>,
+    source: GrantedSource,
+) -> TokenStream {
     let Function {
         attrs,
         vis,
         sig,
+        brace,
+        inner_attrs,
         body,
     } = function;
+    let docs = required_scopes_doc(requirement);
+    let all = scope_set(krate, &requirement.all);
+    let any: Vec<TokenStream> = requirement
+        .any
+        .iter()
+        .map(|group| scope_set(krate, group))
+        .collect();
+    let new_requirement = quote!(#krate::Requirement::new(#all, &[#(#any),*]));
     let name = sig.ident.to_string();
-    let GrantedSource { expr, rebind } = source;
-    // A missing `From<InsufficientScope>` impl is reported on the return type.
+
+    // The guard's names are hygienic (mixed-site), and its one item lives
+    // in a block of its own. A binding in a pattern could still be taken for
+    // a user's const of the same name, so it gets a name of its own.
+    let mixed = Span::mixed_site();
+    let requirement_static = Ident::new("REQUIREMENT", mixed);
+    // A wrong return type, or a missing `From<InsufficientScope>` impl, is
+    // reported on the return type.
     let output_span = match &sig.output {
-        ReturnType::Type(_, ty) => ty.span(),
-        ReturnType::Default => Span::call_site(),
+        ReturnType::Type(_, ty) => mixed.located_at(ty.span()),
+        ReturnType::Default => mixed,
     };
-    let convert = quote_spanned!(output_span=> ::core::convert::From::from(insufficient));
-    quote! {
-        #(#attrs)*
-        #[doc = #docs]
-        #vis #sig {
-            static __FANVUE_SCOPES_REQUIREMENT: ::fanvue_scopes::Requirement =
-                ::fanvue_scopes::Requirement::new(#all, &[#(#any),*]);
-            ::fanvue_scopes::__register_handler!(#name, &__FANVUE_SCOPES_REQUIREMENT);
+    let insufficient = Ident::new("__fanvue_scopes_insufficient", output_span);
+    let companion = match source {
+        GrantedSource::Param { .. } => route_companion(&sig, &vis, krate, &new_requirement),
+        GrantedSource::Expr(_) => None,
+    };
+    let (granted, rebind) = match source {
+        GrantedSource::Expr(expr) => (expr.into_token_stream(), None),
+        GrantedSource::Param { ident, rebind } => {
+            let rebind = rebind.map(|pattern| quote!(let #pattern = #ident;));
+            (ident.into_token_stream(), rebind)
+        }
+    };
+    let refuse = quote_spanned! {output_span=>
+        return ::core::result::Result::Err(::core::convert::From::from(#insufficient))
+    };
+
+    let mut block = TokenStream::new();
+    brace.surround(&mut block, |block| {
+        block.extend(quote! {
+            #(#inner_attrs)*
             // `E` may be `InsufficientScope` itself.
             #[allow(clippy::useless_conversion)]
-            if let ::core::result::Result::Err(insufficient) = __FANVUE_SCOPES_REQUIREMENT
-                .check(::fanvue_scopes::HasScopes::granted_scopes(&#expr))
+            if let ::core::result::Result::Err(#insufficient) = {
+                static #requirement_static: #krate::Requirement = #new_requirement;
+                #krate::__private::register_handler!(#name, &#requirement_static);
+                &#requirement_static
+            }
+            .check(#krate::HasScopes::granted_scopes(&#granted))
             {
-                return ::core::result::Result::Err(#convert);
+                #refuse;
             }
             #rebind
             #body
-        }
+        });
+    });
+    quote! {
+        #(#attrs)*
+        #[doc = #docs]
+        #vis #sig #block
+        #companion
     }
+}
+
+/// For an `async fn` handler that takes `Granted`, the grant a route guard
+/// reads too: a hidden type named like the fn (types and fns live in
+/// different namespaces) that carries its requirement, so that
+/// `requirement_of!(handler)` can guard the route before any extractor
+/// runs. A method gets none: the type could not stand inside an `impl`.
+fn route_companion(
+    sig: &Signature,
+    vis: &Visibility,
+    krate: &CratePath,
+    requirement: &TokenStream,
+) -> Option<TokenStream> {
+    if sig.asyncness.is_none() || sig.receiver().is_some() {
+        return None;
+    }
+    let ident = &sig.ident;
+    Some(quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code, unreachable_pub)]
+        #vis struct #ident {}
+
+        impl #krate::__private::Guarded for #ident {
+            const REQUIREMENT: #krate::Requirement = #requirement;
+        }
+    })
 }
 
 /// The "Required scopes" section appended to the fn's docs, as one

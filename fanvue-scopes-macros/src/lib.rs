@@ -5,14 +5,30 @@
 //! `scopes![..]` builds a `ScopeSet`, all checked at compile time against
 //! the `scopes.toml` this crate was built with.
 //!
-//! The crate is laid out one module per concern: `scope_file` reads and
-//! validates `scopes.toml` into a `catalog::Catalog`, `scope_name` parses
-//! and checks the scope names written in macro input, and the `expand_*`
-//! modules turn both into code.
+//! One module per concern, in the order the data flows:
+//!
+//! - `scope_file`: `scopes.toml` bytes to a raw, spanned model, and errors
+//!   rendered as `scopes.toml:line:column`;
+//! - `validate`: checks the raw model, one function per kind of entry, and
+//!   builds the catalog;
+//! - `catalog`: the validated model, parsed once per compiler process, and
+//!   look-ups with suggestions;
+//! - `diagnostics`: collects compile errors, and turns a broken file into
+//!   errors at the macro call;
+//! - `scope_name`: scope names as written in macro input, resolved against
+//!   the catalog;
+//! - `crate_path`: the one path generated code reaches `fanvue-scopes` by;
+//! - `expand_requires`, `expand_scopes`, `expand_generate`: one per macro
+//!   family, each turning parsed input into code.
+//!
+//! Every expander returns `syn::Result`; this file turns errors into
+//! `compile_error!`s, once.
 #![forbid(unsafe_code)]
 
 mod catalog;
-mod expand_catalog;
+mod crate_path;
+mod diagnostics;
+mod expand_generate;
 mod expand_requires;
 mod expand_scopes;
 mod scope_file;
@@ -20,6 +36,18 @@ mod scope_name;
 mod validate;
 
 use proc_macro::TokenStream;
+use syn::parse::Parse;
+
+/// Parses `input` as `T` and expands it, or reports the errors.
+fn expand<T: Parse>(
+    input: TokenStream,
+    expand: impl FnOnce(T) -> syn::Result<proc_macro2::TokenStream>,
+) -> TokenStream {
+    syn::parse::<T>(input)
+        .and_then(expand)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
 
 /// Guards a handler fn with the scopes its caller must have been granted.
 ///
@@ -27,20 +55,24 @@ use proc_macro::TokenStream;
 /// and examples are in the `fanvue-scopes` documentation.
 #[proc_macro_attribute]
 pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand_requires::expand(args.into(), item.into()).into()
+    expand_requires::requires(args.into(), item.into()).into()
 }
 
-/// One scope, checked at compile time: `scope!(read:chat)` is `Scope::ReadChat`.
+/// One scope, checked at compile time: `scope!(read:chat)` is
+/// `Scope::ReadChat`. Called through the `fanvue_scopes::scope!` shim.
+#[doc(hidden)]
 #[proc_macro]
 pub fn scope(input: TokenStream) -> TokenStream {
-    expand_scopes::scope(input.into()).into()
+    expand(input, expand_scopes::scope)
 }
 
 /// A `ScopeSet` usable in `const`, checked at compile time:
-/// `scopes![read:chat, write:chat]`.
+/// `scopes![read:chat, write:chat]`. Called through the
+/// `fanvue_scopes::scopes!` shim.
+#[doc(hidden)]
 #[proc_macro]
 pub fn scopes(input: TokenStream) -> TokenStream {
-    expand_scopes::scopes(input.into()).into()
+    expand(input, expand_scopes::scopes)
 }
 
 /// Generates `Scope` and `Resource` from `scopes.toml`. Only `fanvue-scopes`
@@ -48,7 +80,7 @@ pub fn scopes(input: TokenStream) -> TokenStream {
 #[doc(hidden)]
 #[proc_macro]
 pub fn __generate_catalog(input: TokenStream) -> TokenStream {
-    expand_catalog::expand(input.into()).into()
+    expand(input, expand_generate::generate_catalog)
 }
 
 /// Generates the OAuth endpoint consts and `ProtocolScope` from the
@@ -56,12 +88,12 @@ pub fn __generate_catalog(input: TokenStream) -> TokenStream {
 #[doc(hidden)]
 #[proc_macro]
 pub fn __generate_oauth(input: TokenStream) -> TokenStream {
-    expand_catalog::expand_oauth(input.into()).into()
+    expand(input, expand_generate::generate_oauth)
 }
 
 /// The scope table of `scopes.toml` as Markdown, for the crate docs.
 #[doc(hidden)]
 #[proc_macro]
 pub fn __scope_table(input: TokenStream) -> TokenStream {
-    expand_catalog::scope_table(input.into()).into()
+    expand(input, expand_generate::scope_table)
 }

@@ -23,7 +23,7 @@ pub struct RawOauth {
     pub token_url: Spanned<String>,
     pub api_base_url: Spanned<String>,
     #[serde(default)]
-    pub default_scope: Vec<Spanned<RawScope>>,
+    pub protocol_scope: Vec<Spanned<RawScope>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,33 +64,44 @@ impl FileError {
     }
 }
 
-/// Every problem found in one file, ready to print as `file:line:column: message`.
+/// Every problem found in one file, ready to print as
+/// `file:line:column: message`; there is at least one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileErrors {
-    pub rendered: Vec<String>,
+    pub first: String,
+    pub rest: Vec<String>,
 }
 
 impl FileErrors {
-    pub fn render(file_name: &str, source: &[u8], errors: &[FileError]) -> Self {
-        let rendered = errors
-            .iter()
-            .map(|error| {
-                let Location { line, column } = Location::of(source, error.offset);
-                let mut rendered = format!("{file_name}:{line}:{column}: {}", error.message);
-                if let Some(first) = error.first_defined_at {
-                    let Location { line, column } = Location::of(source, first);
-                    rendered += &format!(" (first defined at {file_name}:{line}:{column})");
-                }
-                rendered
-            })
-            .collect();
-        FileErrors { rendered }
+    pub fn render(file_name: &str, source: &[u8], first: FileError, rest: Vec<FileError>) -> Self {
+        let render = |error: &FileError| {
+            let Location { line, column } = Location::of(source, error.offset);
+            let mut rendered = format!("{file_name}:{line}:{column}: {}", error.message);
+            if let Some(first) = error.first_defined_at {
+                let Location { line, column } = Location::of(source, first);
+                rendered += &format!(" (first defined at {file_name}:{line}:{column})");
+            }
+            rendered
+        };
+        FileErrors {
+            first: render(&first),
+            rest: rest.iter().map(render).collect(),
+        }
+    }
+
+    #[cfg(test)]
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.first.as_str()).chain(self.rest.iter().map(String::as_str))
     }
 }
 
 impl fmt::Display for FileErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.rendered.join("\n"))
+        f.write_str(&self.first)?;
+        for rendered in &self.rest {
+            write!(f, "\n{rendered}")?;
+        }
+        Ok(())
     }
 }
 
@@ -150,7 +161,12 @@ mod tests {
     fn non_utf8_is_reported_where_it_starts() {
         let error = parse(b"[[resource]]\nname = \"Us\xffer\"\n").err();
         let error = error.map(|e| {
-            FileErrors::render("scopes.toml", b"[[resource]]\nname = \"Us\xffer\"\n", &[e])
+            FileErrors::render(
+                "scopes.toml",
+                b"[[resource]]\nname = \"Us\xffer\"\n",
+                e,
+                Vec::new(),
+            )
         });
         assert_eq!(
             error.map(|e| e.to_string()),

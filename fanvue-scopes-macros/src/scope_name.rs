@@ -2,7 +2,8 @@
 //! `"read:tracking_links"`) and their check against the catalog.
 
 use crate::catalog::{self, Catalog, Scope, Suggestion};
-use proc_macro2::{Span, TokenStream, TokenTree};
+use crate::diagnostics::Errors;
+use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::parse::ParseStream;
 use syn::{LitStr, Token};
@@ -68,19 +69,18 @@ impl ScopeName {
             return Ok(scope);
         }
         let name = &self.text;
-        if catalog.find_default(name).is_some() {
+        if catalog.find_protocol_scope(name).is_some() {
             return Err(self.error(format!(
                 "`{name}` is a protocol scope that every authorize request asks for; \
                  handlers require resource scopes such as `read:self`"
             )));
         }
         Err(self.error(match catalog.suggest(name) {
-            Suggestion::OtherCase(scope) => format!(
-                "unknown scope `{name}`: OAuth scopes are case-sensitive; did you mean `{}`?",
-                scope.name
+            Suggestion::OtherCase(known) => format!(
+                "unknown scope `{name}`: OAuth scopes are case-sensitive; did you mean `{known}`?"
             ),
-            Suggestion::Similar(scope) => {
-                format!("unknown scope `{name}`; did you mean `{}`?", scope.name)
+            Suggestion::Similar(known) => {
+                format!("unknown scope `{name}`; did you mean `{known}`?")
             }
             Suggestion::None => {
                 let known: Vec<&str> = catalog.scopes.iter().map(|s| s.name.as_str()).collect();
@@ -111,51 +111,4 @@ pub fn resolve_all<'c>(
         }
     }
     resolved
-}
-
-/// Errors collected over a whole macro input, reported together.
-#[derive(Default)]
-pub struct Errors(Option<syn::Error>);
-
-impl Errors {
-    pub fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(first) => first.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    pub fn finish(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
-    }
-
-    /// `value`, unless it or anything collected before is an error: then
-    /// every error, collected ones first.
-    pub fn finish_with<T>(self, value: syn::Result<T>) -> syn::Result<T> {
-        match (self.0, value) {
-            (None, value) => value,
-            (Some(errors), Ok(_)) => Err(errors),
-            (Some(mut errors), Err(error)) => {
-                errors.combine(error);
-                Err(errors)
-            }
-        }
-    }
-}
-
-/// The catalog, or the file's errors as compile errors at `span`.
-pub fn catalog(span: Span) -> syn::Result<&'static Catalog> {
-    catalog::get().map_err(|file_errors| {
-        let mut errors = Errors::default();
-        for rendered in &file_errors.rendered {
-            errors.push(syn::Error::new(
-                span,
-                format!("invalid {}: {rendered}", catalog::FILE_NAME),
-            ));
-        }
-        match errors.finish() {
-            Err(error) => error,
-            Ok(()) => syn::Error::new(span, format!("invalid {}", catalog::FILE_NAME)),
-        }
-    })
 }

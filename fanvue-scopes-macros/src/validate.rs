@@ -1,185 +1,244 @@
-//! Checks the raw `scopes.toml` and builds the [`Catalog`]. Every problem is
-//! collected, so one build reports all of them.
+//! Checks the raw `scopes.toml` and builds the [`Catalog`]: one function per
+//! kind of entry, each collecting its problems, so one build reports all of
+//! them.
 
-use crate::catalog::{Catalog, Oauth, Resource, Scope};
-use crate::scope_file::{FileError, RawFile, RawScope};
+use crate::catalog::{Catalog, Oauth, ProtocolScope, Resource, Scope};
+use crate::scope_file::{FileError, RawFile, RawOauth, RawResource, RawScope};
 use std::collections::HashMap;
 use toml::Spanned;
 
 /// How many scopes a `ScopeSet` (a `u64` bit mask) can hold.
 pub const MAX_SCOPES: usize = 64;
 
-pub fn validate(raw: &RawFile) -> Result<Catalog, Vec<FileError>> {
-    let mut errors = Vec::new();
-    let mut catalog = Catalog {
-        oauth: Oauth::default(),
-        resources: Vec::new(),
-        scopes: Vec::new(),
-    };
-    let mut resource_names = FirstSeen::default();
-    let mut resource_variants = FirstSeen::default();
-    // Protocol and resource scopes share one namespace of names; their
-    // variants live in two enums.
-    let mut scope_names = FirstSeen::default();
-    let mut scope_variants = FirstSeen::default();
-    let mut protocol_variants = FirstSeen::default();
-
-    match &raw.oauth {
-        Some(oauth) => {
-            let oauth = oauth.get_ref();
-            catalog.oauth = Oauth {
-                authorize_url: https_url(&oauth.authorize_url, &mut errors),
-                token_url: https_url(&oauth.token_url, &mut errors),
-                api_base_url: https_url(&oauth.api_base_url, &mut errors),
-                default_scopes: Vec::new(),
-            };
-            for raw_scope in &oauth.default_scope {
-                if catalog.oauth.default_scopes.len() == MAX_SCOPES {
-                    errors.push(at(
-                        &raw_scope.get_ref().name,
-                        format!("too many default scopes: at most {MAX_SCOPES}"),
-                    ));
-                }
-                let scope = check_scope(
-                    raw_scope.get_ref(),
-                    &mut scope_names,
-                    &mut protocol_variants,
-                    &mut errors,
-                );
-                catalog.oauth.default_scopes.push(scope);
-            }
+/// The catalog, or the first problem and the others, in file order.
+pub fn validate(raw: &RawFile) -> Result<Catalog, (FileError, Vec<FileError>)> {
+    let mut checker = Checker::default();
+    let oauth = match &raw.oauth {
+        Some(oauth) => checker.oauth(oauth.get_ref()),
+        None => {
+            checker.errors.push(FileError::new(
+                0,
+                "no `[oauth]` table: add one with `authorize_url`, `token_url` and `api_base_url`",
+            ));
+            Oauth::default()
         }
-        None => errors.push(FileError::new(
-            0,
-            "no `[oauth]` table: add one with `authorize_url`, `token_url` and `api_base_url`",
-        )),
-    }
-
+    };
     if raw.resource.is_empty() {
-        errors.push(FileError::new(
+        checker.errors.push(FileError::new(
             0,
             "no resources: add a `[[resource]]` table with its `[[resource.scope]]` entries",
         ));
     }
-
+    let mut catalog = Catalog {
+        oauth,
+        resources: Vec::new(),
+        scopes: Vec::new(),
+    };
     for raw_resource in &raw.resource {
-        let start = raw_resource.span().start;
-        let raw_resource = raw_resource.get_ref();
-        let name = raw_resource.name.get_ref().trim();
-        let new_name = if name.is_empty() {
-            errors.push(at(
-                &raw_resource.name,
-                "a resource needs a non-empty `name`",
-            ));
-            false
-        } else {
-            resource_names.check(&raw_resource.name, name, "resource", &mut errors)
+        checker.resource(raw_resource, &mut catalog);
+    }
+    let mut errors = checker.errors;
+    errors.sort_by_key(|error| error.offset);
+    let mut errors = errors.into_iter();
+    match errors.next() {
+        None => Ok(catalog),
+        Some(first) => Err((first, errors.collect())),
+    }
+}
+
+/// The problems found so far, and every name seen, to point duplicates at
+/// their first definition.
+#[derive(Default)]
+struct Checker {
+    errors: Vec<FileError>,
+    resource_names: FirstSeen,
+    resource_variants: FirstSeen,
+    /// Protocol and resource scopes share one namespace of names; their
+    /// variants live in two enums.
+    scope_names: FirstSeen,
+    scope_variants: FirstSeen,
+    protocol_variants: FirstSeen,
+}
+
+/// The Rust names an entry gets: the one written, and its enum variant.
+struct Names {
+    name: String,
+    variant: String,
+}
+
+impl Checker {
+    fn oauth(&mut self, raw: &RawOauth) -> Oauth {
+        let mut oauth = Oauth {
+            authorize_url: self.https_url(&raw.authorize_url),
+            token_url: self.https_url(&raw.token_url),
+            api_base_url: self.https_url(&raw.api_base_url),
+            protocol_scopes: Vec::new(),
         };
-        let variant = variant_name(
-            &raw_resource.name,
-            raw_resource.variant.as_ref(),
-            &mut errors,
-        );
-        // A repeated name repeats its derived variant too: one error is enough.
-        if let Some((variant, spanned)) = variant.as_ref().filter(|_| new_name) {
-            resource_variants.check(spanned, variant, "resource variant", &mut errors);
+        for raw_scope in &raw.protocol_scope {
+            let raw_scope = raw_scope.get_ref();
+            if oauth.protocol_scopes.len() == MAX_SCOPES {
+                self.errors.push(at(
+                    &raw_scope.name,
+                    format!("too many protocol scopes: at most {MAX_SCOPES}"),
+                ));
+            }
+            let (names, description) = self.scope(raw_scope, Enum::ProtocolScope);
+            oauth.protocol_scopes.push(ProtocolScope {
+                name: names.name,
+                variant: names.variant,
+                description,
+            });
         }
-        if raw_resource.scope.is_empty() {
-            errors.push(FileError::new(
+        oauth
+    }
+
+    fn resource(&mut self, raw: &Spanned<RawResource>, catalog: &mut Catalog) {
+        let start = raw.span().start;
+        let raw = raw.get_ref();
+        let name = raw.name.get_ref().trim();
+        if name.is_empty() {
+            self.errors
+                .push(at(&raw.name, "a resource needs a non-empty `name`"));
+        }
+        let valid = !name.is_empty();
+        let names = self.names(&raw.name, name, valid, raw.variant.as_ref(), Enum::Resource);
+        if raw.scope.is_empty() {
+            self.errors.push(FileError::new(
                 start,
                 format!(
                     "resource `{name}` has no scopes: add a `[[resource.scope]]` entry below it"
                 ),
             ));
         }
-
         let resource_index = catalog.resources.len();
         let mut resource = Resource {
-            name: name.to_owned(),
-            variant: variant.map(|(variant, _)| variant).unwrap_or_default(),
+            name: names.name,
+            variant: names.variant,
             scopes: Vec::new(),
         };
-        for raw_scope in &raw_resource.scope {
+        for raw_scope in &raw.scope {
+            let raw_scope = raw_scope.get_ref();
             if catalog.scopes.len() == MAX_SCOPES {
-                errors.push(at(
-                    &raw_scope.get_ref().name,
+                self.errors.push(at(
+                    &raw_scope.name,
                     format!("too many scopes: a ScopeSet holds at most {MAX_SCOPES}"),
                 ));
             }
-            let scope = check_scope(
-                raw_scope.get_ref(),
-                &mut scope_names,
-                &mut scope_variants,
-                &mut errors,
-            );
+            let (names, description) = self.scope(raw_scope, Enum::Scope);
             resource.scopes.push(catalog.scopes.len());
             catalog.scopes.push(Scope {
+                name: names.name,
+                variant: names.variant,
+                description,
                 resource: resource_index,
-                ..scope
             });
         }
         catalog.resources.push(resource);
     }
 
-    if errors.is_empty() {
-        Ok(catalog)
-    } else {
-        errors.sort_by_key(|error| error.offset);
-        Err(errors)
-    }
-}
-
-/// Checks one scope entry: its name, description and variant.
-fn check_scope(
-    raw: &RawScope,
-    names: &mut FirstSeen,
-    variants: &mut FirstSeen,
-    errors: &mut Vec<FileError>,
-) -> Scope {
-    let name = raw.name.get_ref();
-    let new_name = match scope_token_error(name) {
-        Some(problem) => {
-            errors.push(at(&raw.name, problem));
-            false
+    /// A scope entry of either kind: its names and its description.
+    fn scope(&mut self, raw: &RawScope, kind: Enum) -> (Names, String) {
+        let name = raw.name.get_ref();
+        let problem = scope_token_error(name);
+        let valid = problem.is_none();
+        self.errors
+            .extend(problem.map(|problem| at(&raw.name, problem)));
+        let description = raw.description.get_ref().trim();
+        if description.is_empty() {
+            self.errors.push(at(
+                &raw.description,
+                format!("scope `{name}` needs a non-empty `description` of what it grants"),
+            ));
         }
-        None => names.check(&raw.name, name, "scope", errors),
-    };
-    let description = raw.description.get_ref().trim();
-    if description.is_empty() {
-        errors.push(at(
-            &raw.description,
-            format!("scope `{name}` needs a non-empty `description` of what it grants"),
-        ));
+        let names = self.names(&raw.name, name, valid, raw.variant.as_ref(), kind);
+        (names, description.to_owned())
     }
-    let variant = variant_name(&raw.name, raw.variant.as_ref(), errors);
-    // A repeated name repeats its derived variant too: one error is enough.
-    if let Some((variant, spanned)) = variant.as_ref().filter(|_| new_name) {
-        variants.check(spanned, variant, "scope variant", errors);
+
+    /// Checks that an entry's name and variant are each new in their
+    /// namespace, and that a variant can be derived where none is given. An
+    /// invalid name has been reported already, and is not compared.
+    fn names(
+        &mut self,
+        spanned: &Spanned<String>,
+        name: &str,
+        valid: bool,
+        explicit_variant: Option<&Spanned<String>>,
+        kind: Enum,
+    ) -> Names {
+        let (names_seen, variants_seen) = match kind {
+            Enum::Resource => (&mut self.resource_names, &mut self.resource_variants),
+            Enum::Scope => (&mut self.scope_names, &mut self.scope_variants),
+            Enum::ProtocolScope => (&mut self.scope_names, &mut self.protocol_variants),
+        };
+        let new_name =
+            valid && names_seen.record(spanned, name, Duplicate::Name(kind), &mut self.errors);
+        let variant = variant_name(spanned, explicit_variant, &mut self.errors);
+        // A repeated name repeats its derived variant too: one error is enough.
+        if let Some((variant, at)) = variant.as_ref().filter(|_| new_name) {
+            variants_seen.record(at, variant, Duplicate::Variant(kind), &mut self.errors);
+        }
+        Names {
+            name: name.to_owned(),
+            variant: variant.map(|(variant, _)| variant).unwrap_or_default(),
+        }
     }
-    Scope {
-        name: name.clone(),
-        variant: variant.map(|(variant, _)| variant).unwrap_or_default(),
-        description: description.to_owned(),
-        resource: 0,
+
+    /// An endpoint: an absolute `https://` URL without white space or quotes.
+    fn https_url(&mut self, url: &Spanned<String>) -> String {
+        let text = url.get_ref();
+        if !is_https_url(text) {
+            self.errors.push(at(
+                url,
+                format!("{text:?} is not an absolute `https://` URL"),
+            ));
+        }
+        text.clone()
     }
 }
 
-/// An endpoint: an absolute `https://` URL without white space or quotes.
-fn https_url(url: &Spanned<String>, errors: &mut Vec<FileError>) -> String {
-    let text = url.get_ref();
-    let valid = text.strip_prefix("https://").is_some_and(|rest| {
+pub fn is_https_url(text: &str) -> bool {
+    text.strip_prefix("https://").is_some_and(|rest| {
         !rest.is_empty()
             && !rest
                 .chars()
                 .any(|c| c.is_whitespace() || c.is_control() || c == '"')
-    });
-    if !valid {
-        errors.push(at(
-            url,
-            format!("{text:?} is not an absolute `https://` URL"),
-        ));
+    })
+}
+
+/// The generated enum an entry becomes a variant of.
+#[derive(Clone, Copy)]
+enum Enum {
+    Resource,
+    Scope,
+    ProtocolScope,
+}
+
+/// What two entries share, for the wording of the error.
+#[derive(Clone, Copy)]
+enum Duplicate {
+    Name(Enum),
+    Variant(Enum),
+}
+
+impl Duplicate {
+    fn message(self, name: &str) -> String {
+        match self {
+            Duplicate::Name(Enum::Resource) => format!("duplicate resource `{name}`"),
+            Duplicate::Name(Enum::Scope | Enum::ProtocolScope) => {
+                format!("duplicate scope `{name}`")
+            }
+            Duplicate::Variant(kind) => {
+                let what = match kind {
+                    Enum::Resource => "resource",
+                    Enum::Scope => "scope",
+                    Enum::ProtocolScope => "protocol scope",
+                };
+                format!(
+                    "duplicate {what} variant `{name}`: give one of the two its own `variant = \"...\"`"
+                )
+            }
+        }
     }
-    text.clone()
 }
 
 /// Remembers where each name was first defined, to point duplicates at it.
@@ -188,32 +247,24 @@ struct FirstSeen(HashMap<String, usize>);
 
 impl FirstSeen {
     /// Records `name`; returns whether it is new, else reports the duplicate.
-    fn check(
+    fn record(
         &mut self,
         spanned: &Spanned<String>,
         name: &str,
-        what: &str,
+        duplicate: Duplicate,
         errors: &mut Vec<FileError>,
     ) -> bool {
         let offset = spanned.span().start;
         if let Some(&first) = self.0.get(name) {
             errors.push(FileError {
                 first_defined_at: Some(first),
-                ..FileError::new(offset, duplicate_message(what, name))
+                ..FileError::new(offset, duplicate.message(name))
             });
             false
         } else {
             self.0.insert(name.to_owned(), offset);
             true
         }
-    }
-}
-
-fn duplicate_message(what: &str, name: &str) -> String {
-    if what.ends_with("variant") {
-        format!("duplicate {what} `{name}`: give one of the two its own `variant = \"...\"`")
-    } else {
-        format!("duplicate {what} `{name}`")
     }
 }
 
@@ -236,7 +287,8 @@ fn scope_token_error(name: &str) -> Option<String> {
 }
 
 /// The Rust variant for an entry: its explicit `variant`, or one derived
-/// from its name. `None` (with an error pushed) when neither is usable.
+/// from its name, with where it was written. `None` (with an error pushed)
+/// when neither is usable.
 fn variant_name<'a>(
     name: &'a Spanned<String>,
     explicit: Option<&'a Spanned<String>>,
@@ -296,12 +348,12 @@ mod tests {
         let source = format!("{source}{OAUTH}");
         match Catalog::from_source("scopes.toml", source.as_bytes()) {
             Ok(catalog) => catalog.scopes.into_iter().map(|scope| scope.name).collect(),
-            Err(errors) => errors.rendered,
+            Err(errors) => errors.iter().map(str::to_owned).collect(),
         }
     }
 
     /// A valid `[oauth]` table, appended to the cases that are not about it.
-    const OAUTH: &str = "\n[oauth]\nauthorize_url = \"https://a.example/auth\"\ntoken_url = \"https://a.example/token\"\napi_base_url = \"https://api.example\"\n\n[[oauth.default_scope]]\nname = \"openid\"\ndescription = \"Identity.\"\n";
+    const OAUTH: &str = "\n[oauth]\nauthorize_url = \"https://a.example/auth\"\ntoken_url = \"https://a.example/token\"\napi_base_url = \"https://api.example\"\n\n[[oauth.protocol_scope]]\nname = \"openid\"\ndescription = \"Identity.\"\n";
 
     const CHAT: &str = "[[resource]]\nname = \"Chat\"\n\n[[resource.scope]]\nname = \"read:chat\"\ndescription = \"Read chats.\"\n";
 
@@ -434,7 +486,7 @@ mod tests {
         let rendered = |source: String| match Catalog::from_source("scopes.toml", source.as_bytes())
         {
             Ok(_) => Vec::new(),
-            Err(errors) => errors.rendered,
+            Err(errors) => errors.iter().map(str::to_owned).collect(),
         };
         assert_eq!(
             rendered(CHAT.to_owned()),
@@ -507,7 +559,7 @@ mod tests {
         let bless = std::env::var_os("BLESS").is_some();
         let mut mismatches = Vec::new();
         for file in &files {
-            let source = std::fs::read(file).unwrap_or_default();
+            let source = std::fs::read(file).expect("a readable scope file");
             let rendered = match Catalog::from_source("scopes.toml", &source) {
                 Ok(_) => "(no error)\n".to_owned(),
                 Err(errors) => errors.to_string() + "\n",
@@ -525,7 +577,8 @@ mod tests {
             }
             let snapshot = file.with_extension("expected");
             if bless {
-                let _ = std::fs::write(&snapshot, &rendered);
+                std::fs::write(&snapshot, &rendered)
+                    .unwrap_or_else(|error| panic!("{}: {error}", snapshot.display()));
             } else if std::fs::read_to_string(&snapshot).ok().as_deref() != Some(rendered.as_str())
             {
                 mismatches.push(format!("{}:\n{rendered}", file.display()));

@@ -131,15 +131,24 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 /// # At run time
 ///
 /// The guard runs before any of the body and fails closed. It reads the
-/// granted scopes from the one parameter typed [`Granted`], [`ScopeSet`] or
-/// `&ScopeSet`; or, with `from = expr`, from any expression whose type
-/// implements [`HasScopes`] (a field of `self`, a claims struct). No such
+/// caller's granted scopes from the one parameter typed [`Granted`] (or
+/// `&Granted`), the type whose only meaning is "what a validated token
+/// granted"; or, with `from = expr`, from any expression whose type
+/// implements [`HasScopes`] (a field of `self`, a claims struct).
+///
+/// A [`ScopeSet`] parameter is never taken implicitly: it may be request
+/// data, such as the scopes to grant someone else, and guarding with it
+/// would let the request guard itself. Without `from = ..` it is a compile
+/// error that says so. The parameter is found by its type's name, so a
+/// `Granted` renamed with `use .. as G` needs `from = ..` too. No `Granted`
 /// parameter, or two, is a compile error that says what to add.
 ///
 /// When the scopes fall short, the fn returns
 /// `Err(From::from(InsufficientScope { .. }))`, so it must return
-/// `Result<T, E>` with `E: From<InsufficientScope>` (with the `axum` or
-/// `actix-web` feature, `InsufficientScope` is itself a 403 response).
+/// `Result<T, E>` (or an alias of one) with `E: From<InsufficientScope>`;
+/// with the `axum` or `actix-web` feature, `InsufficientScope` is itself a
+/// 403 response. The type checker decides, and reports a mismatch on the
+/// return type.
 ///
 /// ```
 /// use fanvue_scopes::{requires, scopes, HasScopes, InsufficientScope, ScopeSet};
@@ -168,9 +177,26 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 /// ```
 ///
 /// It works on sync and async fns, methods, generic fns and fns with
-/// `impl Trait` arguments, and keeps the fn's attributes, docs, visibility
-/// and signature. A "Required scopes" section, with each scope's
-/// description, is appended to the fn's docs.
+/// `impl Trait` arguments, and keeps the fn's attributes, docs, visibility,
+/// signature and the body's inner attributes. A "Required scopes" section,
+/// with each scope's description, is appended to the fn's docs. It can't
+/// guard a `const fn` (the guard is run-time code), and it is written once
+/// per fn: a second `#[requires]` is an error that asks for one attribute
+/// with the whole requirement, since two would read as "either".
+///
+/// # Guarding the route
+///
+/// In a web framework, the guard in the body runs after the framework has
+/// run the other extractors, which may read the request body. Guard the
+/// route too, with the same requirement, and a caller without the scopes is
+/// refused before anything is read: see [`requirement_of!`].
+///
+/// # A renamed dependency
+///
+/// The generated code names this crate `::fanvue_scopes`. If your
+/// `Cargo.toml` renames it (`fvs = { package = "fanvue-scopes", .. }`), say
+/// so: `#[fvs::requires(read:chat, crate = fvs)]`. [`scope!`], [`scopes!`]
+/// and [`requirement_of!`] need nothing: they find the crate themselves.
 ///
 /// # The requirement as data
 ///
@@ -190,8 +216,12 @@ pub use fanvue_scopes_macros::requires;
 /// const ME: Scope = scope!(read:self);
 /// assert_eq!(ME, Scope::ReadSelf);
 /// ```
-#[doc(inline)]
-pub use fanvue_scopes_macros::scope;
+#[macro_export]
+macro_rules! scope {
+    ($($name:tt)*) => {
+        $crate::__private::scope!($crate; $($name)*)
+    };
+}
 
 /// A [`ScopeSet`] usable in `const`, checked at compile time like the names
 /// of [`requires`]. `scopes![]` is the empty set.
@@ -202,5 +232,40 @@ pub use fanvue_scopes_macros::scope;
 /// const CHAT: ScopeSet = scopes![read:chat, write:chat];
 /// assert!(CHAT.contains(Scope::WriteChat));
 /// ```
-#[doc(inline)]
-pub use fanvue_scopes_macros::scopes;
+#[macro_export]
+macro_rules! scopes {
+    ($($names:tt)*) => {
+        $crate::__private::scopes!($crate; $($names)*)
+    };
+}
+
+/// The [`Requirement`] that `#[requires(..)]` put on an `async fn` handler,
+/// for a route guard that refuses before the request is read.
+///
+/// Takes the handler's path. It works for `async fn`s that take [`Granted`]
+/// and no `self`: the attribute defines, next to such a fn, a hidden type of
+/// the same name that carries the requirement (types and fns live in
+/// different namespaces). The scopes stay written once, on the fn.
+///
+/// ```
+/// use fanvue_scopes::{requirement_of, requires, scopes, Granted, InsufficientScope, Requirement};
+///
+/// #[requires(write:chat)]
+/// async fn send_message(granted: Granted, text: String) -> Result<String, InsufficientScope> {
+///     Ok(text)
+/// }
+///
+/// const SEND_MESSAGE: Requirement = requirement_of!(send_message);
+/// assert_eq!(SEND_MESSAGE.all(), scopes![write:chat]);
+/// ```
+///
+/// With axum, `post(send_message).route_layer(RequireScopesLayer::new(requirement_of!(send_message)))`;
+/// with actix-web, `.wrap(RequireScopes::new(requirement_of!(send_message)))`
+/// on the handler's `web::resource`. See [`axum`](mod@crate::axum) and
+/// [`actix`] (behind features).
+#[macro_export]
+macro_rules! requirement_of {
+    ($handler:path) => {
+        <$handler as $crate::__private::Guarded>::REQUIREMENT
+    };
+}

@@ -37,12 +37,6 @@ fanvue_scopes_macros::__generate_oauth! {
     pub enum ProtocolScope;
 }
 
-impl ProtocolScope {
-    pub(crate) const fn bit(self) -> u64 {
-        1 << self as u8
-    }
-}
-
 /// The `scope` parameter of an authorize request: the protocol scopes
 /// first, then `scopes` in `scopes.toml` order, each once.
 pub fn authorize_scope(scopes: ScopeSet) -> String {

@@ -1,7 +1,21 @@
 //! What only the macros' expansions may call; not part of the API.
 
+use crate::Requirement;
+
+pub use fanvue_scopes_macros::{scope, scopes};
+
+/// A handler fn's requirement, carried by the hidden type `#[requires]`
+/// defines next to an `async fn` handler, for
+/// [`requirement_of!`](crate::requirement_of).
+pub trait Guarded {
+    /// What the handler requires.
+    const REQUIREMENT: Requirement;
+}
+
 #[cfg(feature = "registry")]
 pub use inventory;
+
+pub use crate::__register_handler as register_handler;
 
 /// Registers a `#[requires]` fn, when the `registry` feature is on.
 #[cfg(feature = "registry")]

@@ -48,11 +48,6 @@ fanvue_scopes_macros::__generate_catalog! {
 impl Scope {
     /// The number of known scopes.
     pub const COUNT: usize = Scope::ALL.len();
-
-    /// This scope's bit in a [`ScopeSet`](crate::ScopeSet).
-    pub(crate) const fn bit(self) -> u64 {
-        1 << self as u8
-    }
 }
 
 impl FromStr for Scope {

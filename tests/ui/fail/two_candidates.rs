@@ -1,7 +1,7 @@
-use fanvue_scopes::{requires, Granted, InsufficientScope, ScopeSet};
+use fanvue_scopes::{requires, Granted, InsufficientScope};
 
 #[requires(read:self)]
-fn me(granted: Granted, delegated: &ScopeSet) -> Result<(), InsufficientScope> {
+fn me(granted: Granted, delegated: Granted) -> Result<(), InsufficientScope> {
     Ok(())
 }
 

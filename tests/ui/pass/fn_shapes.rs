@@ -1,7 +1,9 @@
 //! Every fn shape `#[requires]` supports, under the strictest lints.
 #![deny(warnings)]
 
-use fanvue_scopes::{requires, scopes, Granted, HasScopes, InsufficientScope, ScopeSet};
+use fanvue_scopes::{
+    requirement_of, requires, scopes, Granted, HasScopes, InsufficientScope, Requirement, ScopeSet,
+};
 use std::fmt::Display;
 
 /// A free fn, with docs that must survive.
@@ -31,7 +33,7 @@ impl Service {
         Ok(4)
     }
 
-    #[requires(read:creator, any(read:fan, read:media))]
+    #[requires(read:creator, any(read:fan, read:media), from = granted)]
     pub fn associated(granted: &ScopeSet) -> Result<u8, InsufficientScope> {
         Ok(5)
     }
@@ -72,14 +74,65 @@ pub fn string_literals(mut granted: fanvue_scopes::Granted) -> api::ApiResult<()
     Ok(())
 }
 
+/// A result alias: the type checker, not the macro, decides it is a `Result`.
+pub type Answer = Result<u8, InsufficientScope>;
+
+#[requires(read:self)]
+pub fn aliased(granted: Granted) -> Answer {
+    Ok(6)
+}
+
+#[requires(read:self)]
+pub fn inner_attributes(granted: Granted) -> Result<u8, InsufficientScope> {
+    #![allow(unused_variables)]
+    let unused = 1;
+    Ok(7)
+}
+
+// Names the guard uses for itself, used by the user: no clash, no shadowing.
+#[allow(non_upper_case_globals, dead_code)]
+const insufficient: u8 = 8;
+#[allow(non_upper_case_globals, dead_code)]
+const granted_scopes: u8 = 10;
+#[allow(dead_code)]
+static REQUIREMENT: u8 = 9;
+
+#[requires(read:self, from = granted)]
+pub fn hygienic(granted: &Granted) -> Result<u8, InsufficientScope> {
+    let _ = REQUIREMENT;
+    Ok(insufficient)
+}
+
+#[requires(read:self)]
+pub fn destructured(Granted(held): Granted) -> Result<ScopeSet, InsufficientScope> {
+    Ok(held)
+}
+
+/// A handler: its requirement can guard a route too, written once.
+#[requires(write:chat, any(read:fan, read:creator))]
+pub async fn handler(granted: Granted, text: String) -> Result<String, InsufficientScope> {
+    Ok(text)
+}
+
+pub const HANDLER: Requirement = requirement_of!(handler);
+
 fn main() {
+    let granted = Granted(scopes![read:self, read:chat, write:chat, read:fan]);
+    assert_eq!(aliased(granted), Ok(6));
+    assert_eq!(inner_attributes(granted), Ok(7));
+    assert_eq!(hygienic(&granted), Ok(8));
+    assert_eq!(destructured(granted), Ok(granted.0));
+    assert!(HANDLER.is_satisfied_by(scopes![write:chat, read:creator]));
+    assert!(!HANDLER.is_satisfied_by(scopes![write:chat]));
+    let _ = handler(granted, String::new());
+
     let granted = Granted(scopes![read:self, read:chat, write:chat, read:fan]);
     assert_eq!(free(granted), Ok(1));
     let _ = asynchronous(granted);
     let service = Service { granted: granted.0 };
     assert_eq!(service.by_ref(), Ok(3));
     assert_eq!(service.by_value(), Ok(4));
-    assert!(Service::associated(&granted).is_err());
+    assert!(Service::associated(&granted.0).is_err());
     assert!(impl_trait(granted, [1, 2]).is_err());
     assert_eq!(generic(granted, 7).ok(), None);
     assert_eq!(generic(scopes![read:post], 7).ok(), Some("7".to_owned()));

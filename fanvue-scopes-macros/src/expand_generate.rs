@@ -1,0 +1,360 @@
+//! The hidden macros `fanvue-scopes` calls once each to generate its API
+//! from the catalog: `Scope` and `Resource`, `ProtocolScope` and the OAuth
+//! endpoints, and the scope table of the crate docs. The code they write
+//! lives in `fanvue-scopes`, so it names that crate's items as `crate::`.
+
+use crate::catalog::{Catalog, Oauth};
+use crate::diagnostics;
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::parse::{Parse, ParseStream};
+use syn::{Attribute, Ident, Token, Visibility};
+
+/// `#[attrs] pub enum Name;`: the hand-written part of a generated enum.
+pub struct EnumDecl {
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    ident: Ident,
+}
+
+impl Parse for EnumDecl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        input.parse::<Token![enum]>()?;
+        let ident = input.parse()?;
+        input.parse::<Token![;]>()?;
+        Ok(EnumDecl { attrs, vis, ident })
+    }
+}
+
+/// The input of `__generate_catalog!`: the `Scope` and `Resource` declarations.
+pub struct CatalogDecls {
+    scope: EnumDecl,
+    resource: EnumDecl,
+}
+
+impl Parse for CatalogDecls {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        Ok(CatalogDecls {
+            scope: input.parse()?,
+            resource: input.parse()?,
+        })
+    }
+}
+
+/// `__generate_catalog!`: `Scope` and `Resource` with their impls.
+pub fn generate_catalog(decls: CatalogDecls) -> syn::Result<TokenStream> {
+    let catalog = diagnostics::catalog(Span::call_site())?;
+    Ok(catalog_items(catalog, &decls))
+}
+
+/// `__generate_oauth!`: the OAuth endpoints as consts, and `ProtocolScope`.
+pub fn generate_oauth(decl: EnumDecl) -> syn::Result<TokenStream> {
+    let catalog = diagnostics::catalog(Span::call_site())?;
+    Ok(oauth_items(&catalog.oauth, &decl))
+}
+
+/// `__scope_table!()`: the scope table as a Markdown string literal.
+pub fn scope_table(_: syn::parse::Nothing) -> syn::Result<TokenStream> {
+    let catalog = diagnostics::catalog(Span::call_site())?;
+    let table = markdown_table(catalog);
+    Ok(quote!(#table))
+}
+
+fn catalog_items(catalog: &Catalog, decls: &CatalogDecls) -> TokenStream {
+    let variants: Vec<Variant> = catalog
+        .scopes
+        .iter()
+        .map(|scope| Variant {
+            name: &scope.name,
+            ident: format_ident!("{}", scope.variant),
+            description: &scope.description,
+            doc: format!(
+                "`{}` ({}): {}",
+                scope.name,
+                catalog.resource_of(scope).name,
+                scope.description
+            ),
+        })
+        .collect();
+    let scope_enum = string_enum(&decls.scope, &variants, &markdown_table(catalog));
+    let resource_enum = resource_enum(catalog, &decls.resource, &decls.scope.ident);
+    let scope_ident = &decls.scope.ident;
+    let resource_ident = &decls.resource.ident;
+    let scope_variants = variants.iter().map(|variant| &variant.ident);
+    let scope_resources = catalog
+        .scopes
+        .iter()
+        .map(|scope| format_ident!("{}", catalog.resource_of(scope).variant));
+    quote! {
+        #scope_enum
+
+        impl #scope_ident {
+            /// The resource this scope belongs to.
+            pub const fn resource(self) -> #resource_ident {
+                match self {
+                    #(#scope_ident::#scope_variants => #resource_ident::#scope_resources,)*
+                }
+            }
+        }
+
+        #resource_enum
+    }
+}
+
+fn resource_enum(catalog: &Catalog, decl: &EnumDecl, scope_enum: &Ident) -> TokenStream {
+    let EnumDecl { attrs, vis, ident } = decl;
+    let count = catalog.resources.len();
+    let variants: Vec<Ident> = catalog
+        .resources
+        .iter()
+        .map(|resource| format_ident!("{}", resource.variant))
+        .collect();
+    let names = catalog.resources.iter().map(|resource| &resource.name);
+    let docs = catalog.resources.iter().map(|resource| {
+        let scopes: Vec<String> = resource
+            .scopes
+            .iter()
+            .map(|&index| format!("`{}`", catalog.scopes[index].name))
+            .collect();
+        format!("{}: {}", resource.name, scopes.join(", "))
+    });
+    let scope_sets = catalog.resources.iter().map(|resource| {
+        let scopes = resource
+            .scopes
+            .iter()
+            .map(|&index| format_ident!("{}", catalog.scopes[index].variant));
+        quote!(crate::ScopeSet::from_scopes(&[#(#scope_enum::#scopes),*]))
+    });
+    quote! {
+        #(#attrs)*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+        #[non_exhaustive]
+        #vis enum #ident {
+            #(
+                #[doc = #docs]
+                #variants,
+            )*
+        }
+
+        impl #ident {
+            /// Every resource, in `scopes.toml` order.
+            pub const ALL: [#ident; #count] = [#(#ident::#variants),*];
+
+            /// The resource's name as Fanvue's scope table gives it, e.g. `"Tracking Links"`.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    #(#ident::#variants => #names,)*
+                }
+            }
+
+            /// The scopes of this resource.
+            pub const fn scopes(self) -> crate::ScopeSet {
+                match self {
+                    #(#ident::#variants => #scope_sets,)*
+                }
+            }
+        }
+    }
+}
+
+fn oauth_items(oauth: &Oauth, decl: &EnumDecl) -> TokenStream {
+    let variants: Vec<Variant> = oauth
+        .protocol_scopes
+        .iter()
+        .map(|scope| Variant {
+            name: &scope.name,
+            ident: format_ident!("{}", scope.variant),
+            description: &scope.description,
+            doc: format!("`{}`: {}", scope.name, scope.description),
+        })
+        .collect();
+    let requested: Vec<String> = oauth
+        .protocol_scopes
+        .iter()
+        .map(|scope| format!("`{}`", scope.name))
+        .collect();
+    let extra_doc = format!("Every authorize request asks for: {}.", requested.join(" "));
+    let protocol_enum = string_enum(decl, &variants, &extra_doc);
+    let (authorize, token, api) = (&oauth.authorize_url, &oauth.token_url, &oauth.api_base_url);
+    let authorize_doc = format!("The authorization endpoint: `{authorize}`.");
+    let token_doc = format!("The token endpoint: `{token}`.");
+    let api_doc = format!("The API's base URL: `{api}`.");
+    quote! {
+        #[doc = #authorize_doc]
+        pub const AUTHORIZE_URL: &str = #authorize;
+        #[doc = #token_doc]
+        pub const TOKEN_URL: &str = #token;
+        #[doc = #api_doc]
+        pub const API_BASE_URL: &str = #api;
+
+        #protocol_enum
+    }
+}
+
+/// One variant of an enum of scope strings.
+struct Variant<'a> {
+    name: &'a str,
+    ident: Ident,
+    description: &'a str,
+    doc: String,
+}
+
+/// An enum of scope strings: one documented variant per scope, `ALL`,
+/// `as_str`, `description`, its bit in a mask, an exact look-up by name, and
+/// `Display`/`Debug` as the string.
+fn string_enum(decl: &EnumDecl, variants: &[Variant<'_>], extra_doc: &str) -> TokenStream {
+    let EnumDecl { attrs, vis, ident } = decl;
+    let count = variants.len();
+    let idents: Vec<&Ident> = variants.iter().map(|variant| &variant.ident).collect();
+    let names = variants.iter().map(|variant| variant.name);
+    let descriptions = variants.iter().map(|variant| variant.description);
+    let docs = variants.iter().map(|variant| &variant.doc);
+    let discriminants = (0..count).map(|index| index as u8);
+    // Byte-by-byte slice patterns compile to a decision tree, where string
+    // literal patterns would be tried one `memcmp` after another.
+    let name_patterns = variants.iter().map(|variant| {
+        let bytes = variant.name.bytes().map(Literal::u8_suffixed);
+        quote!([#(#bytes),*])
+    });
+    quote! {
+        #(#attrs)*
+        #[doc = ""]
+        #[doc = #extra_doc]
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        #[repr(u8)]
+        #vis enum #ident {
+            #(
+                #[doc = #docs]
+                #idents = #discriminants,
+            )*
+        }
+
+        impl #ident {
+            /// Every one, in `scopes.toml` order.
+            pub const ALL: [#ident; #count] = [#(#ident::#idents),*];
+
+            /// The scope string, exactly as OAuth carries it, e.g. `"read:chat"`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    #(#ident::#idents => #names,)*
+                }
+            }
+
+            /// What a token with this scope may do.
+            pub const fn description(self) -> &'static str {
+                match self {
+                    #(#ident::#idents => #descriptions,)*
+                }
+            }
+
+            /// This scope's bit in a mask of scopes.
+            pub(crate) const fn bit(self) -> u64 {
+                1 << self as u8
+            }
+
+            /// The scope with exactly this name; scope names are case-sensitive.
+            pub(crate) fn from_name(name: &str) -> ::core::option::Option<Self> {
+                match name.as_bytes() {
+                    #(#name_patterns => ::core::option::Option::Some(#ident::#idents),)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+
+        impl ::core::fmt::Display for #ident {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::core::fmt::Debug for #ident {
+            /// The scope string, which says more in a log than the variant name.
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    }
+}
+
+/// The scope table in Markdown, linking each scope to its variant.
+pub fn markdown_table(catalog: &Catalog) -> String {
+    let mut table = String::from("| Resource | Scope | What it grants |\n|---|---|---|\n");
+    for scope in &catalog.scopes {
+        table += &format!(
+            "| {} | [`{}`](crate::Scope::{}) | {} |\n",
+            catalog.resource_of(scope).name,
+            scope.name,
+            scope.variant,
+            scope.description.replace('|', "\\|"),
+        );
+    }
+    table
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    const REAL: &str = include_str!("../scopes.toml");
+
+    fn expand_with(source: &str) -> Result<String, String> {
+        let catalog =
+            Catalog::from_source("scopes.toml", source.as_bytes()).map_err(|e| e.to_string())?;
+        let decls: CatalogDecls =
+            syn::parse2(quote!(pub enum Scope; pub enum Resource;)).map_err(|e| e.to_string())?;
+        let file: syn::File =
+            syn::parse2(catalog_items(&catalog, &decls)).map_err(|e| e.to_string())?;
+        Ok(quote!(#file).to_string())
+    }
+
+    #[test]
+    fn adding_a_resource_is_one_edit_to_the_file() {
+        let edited = format!(
+            "{REAL}\n[[resource]]\nname = \"Vault Folders\"\n\n[[resource.scope]]\n\
+             name = \"read:vault_folders\"\ndescription = \"Read vault folders.\"\n"
+        );
+        let before = expand_with(REAL);
+        let after = expand_with(&edited);
+        assert!(
+            before
+                .as_ref()
+                .is_ok_and(|code| !code.contains("VaultFolders")),
+            "{before:?}"
+        );
+        let after = after.unwrap_or_else(|error| error);
+        assert!(
+            after.contains("VaultFolders ,"),
+            "the Resource variant is generated"
+        );
+        assert!(
+            after.contains("ReadVaultFolders = 15u8"),
+            "the Scope variant comes last"
+        );
+        assert!(after.contains("[Scope ; 16usize]"), "Scope::ALL grows");
+        assert!(
+            after.contains(
+                "115u8] => :: core :: option :: Option :: Some (Scope :: ReadVaultFolders)"
+            )
+        );
+        assert!(after.contains("| Vault Folders | [`read:vault_folders`](crate::Scope::ReadVaultFolders) | Read vault folders. |"));
+    }
+
+    #[test]
+    fn a_broken_copy_reports_file_line_and_column() {
+        let broken = REAL.replace("name = \"write:chat\"", "name = \"read:chat\"");
+        let error = expand_with(&broken).err().unwrap_or_default();
+        let line = REAL
+            .lines()
+            .position(|line| line == "name = \"write:chat\"")
+            .map_or(0, |index| index + 1);
+        assert!(
+            error.starts_with(&format!(
+                "scopes.toml:{line}:8: duplicate scope `read:chat` (first defined at scopes.toml:"
+            )),
+            "{error}"
+        );
+    }
+}
