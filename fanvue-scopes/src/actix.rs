@@ -1,23 +1,33 @@
 //! actix-web 4: [`Granted`] as an extractor, the refusals as
-//! `ResponseError`s, and [`RequireScopes`] middleware to guard a scope or
-//! resource.
+//! `ResponseError`s, [`RequireScopes`] middleware to guard a resource or
+//! scope, and [`bearer_token`] to read the `Authorization` header.
 //!
 //! The app's authentication middleware validates the bearer token and
 //! inserts the granted [`ScopeSet`] (or a [`Granted`]) into the request
 //! extensions; everything here reads it from there.
 //!
+//! Wrap each handler's `web::resource` in its own requirement, through
+//! [`requirement_of!`](crate::requirement_of): the middleware runs before
+//! any extractor, so a caller without the scopes gets `403` before the path
+//! is parsed or a byte of the body is read. (actix-http answers
+//! `Expect: 100-continue` itself, before the app sees the request.)
+//!
 //! ```
 //! use actix_web::{web, App, HttpResponse};
 //! use fanvue_scopes::actix::RequireScopes;
-//! use fanvue_scopes::{requires, scopes, Granted, InsufficientScope};
+//! use fanvue_scopes::{requirement_of, requires, scopes, Granted, InsufficientScope};
 //!
-//! #[requires(read:chat)]
-//! async fn list_chats(granted: Granted) -> Result<HttpResponse, InsufficientScope> {
-//!     Ok(HttpResponse::Ok().body("chats"))
+//! #[requires(write:chat)]
+//! async fn send_message(granted: Granted, text: String) -> Result<HttpResponse, InsufficientScope> {
+//!     Ok(HttpResponse::Created().body(text))
 //! }
 //!
 //! let app = App::new()
-//!     .route("/chats", web::get().to(list_chats))
+//!     .service(
+//!         web::resource("/chats/{id}/messages")
+//!             .wrap(RequireScopes::new(requirement_of!(send_message)))
+//!             .route(web::post().to(send_message)),
+//!     )
 //!     .service(
 //!         web::scope("/insights")
 //!             .wrap(RequireScopes::new(scopes![read:insights]))
@@ -26,6 +36,7 @@
 //! # let _ = app;
 //! ```
 
+use crate::bearer::BearerError;
 use crate::{Granted, InsufficientScope, Requirement, ScopeSet, Unauthenticated};
 use actix_web::dev::{Extensions, Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::StatusCode;
@@ -81,6 +92,30 @@ impl ResponseError for Unauthenticated {
             .insert_header((WWW_AUTHENTICATE, Unauthenticated::WWW_AUTHENTICATE))
             .insert_header((CONTENT_TYPE, "application/json"))
             .body(Unauthenticated::JSON_BODY)
+    }
+}
+
+/// The bearer token of a request: see [`bearer::bearer_token`](crate::bearer::bearer_token).
+pub fn bearer_token(request: &HttpRequest) -> Result<&str, BearerError> {
+    crate::bearer::bearer_token(
+        request
+            .headers()
+            .get_all(actix_web::http::header::AUTHORIZATION)
+            .map(|value| value.as_bytes()),
+    )
+}
+
+impl ResponseError for BearerError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::UNAUTHORIZED)
+    }
+
+    /// 401 or 400 with its RFC 6750 challenge.
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code())
+            .insert_header((WWW_AUTHENTICATE, self.www_authenticate()))
+            .insert_header((CONTENT_TYPE, "application/json"))
+            .body(self.json_body())
     }
 }
 

@@ -1,50 +1,59 @@
-//! axum 0.8: [`Granted`] as an extractor, the refusals as responses, and
-//! [`RequireScopesLayer`] to guard whole routes.
+//! axum 0.8: [`Granted`] as an extractor, the refusals as responses,
+//! [`RequireScopesLayer`] to guard routes, and [`bearer_token`] to read the
+//! `Authorization` header.
 //!
 //! The app's authentication middleware validates the bearer token and
 //! inserts the granted [`ScopeSet`] (or a [`Granted`]) into the request
 //! extensions; everything here reads it from there.
 //!
+//! Guard each route with its handler's own requirement, through
+//! [`requirement_of!`](crate::requirement_of): the layer runs before any
+//! extractor, so a caller without the scopes gets `403` before the path is
+//! parsed or a byte of the body is read (and before `100 Continue`). The
+//! `#[requires]` guard in the body stays as the fail-closed backstop.
+//!
 //! ```
-//! use axum::{extract::Request, middleware::Next, response::Response, routing::get, Json, Router};
-//! use fanvue_scopes::axum::RequireScopesLayer;
-//! use fanvue_scopes::{requires, scopes, Granted, InsufficientScope, ScopeSet};
+//! use axum::{extract::Request, middleware::Next, response::{IntoResponse, Response}};
+//! use axum::{routing::post, Json, Router};
+//! use fanvue_scopes::axum::{bearer_token, RequireScopesLayer};
+//! use fanvue_scopes::bearer::BearerError;
+//! use fanvue_scopes::{requirement_of, requires, Granted, InsufficientScope, ScopeSet};
 //!
-//! #[requires(read:chat)]
-//! async fn list_chats(granted: Granted) -> Result<Json<Vec<String>>, InsufficientScope> {
-//!     Ok(Json(vec!["hello".to_owned()]))
-//! }
-//!
-//! async fn insights() -> &'static str {
-//!     "insights"
+//! #[requires(write:chat)]
+//! async fn send_message(granted: Granted, text: String) -> Result<Json<String>, InsufficientScope> {
+//!     Ok(Json(text))
 //! }
 //!
 //! /// Stands in for real token validation.
 //! async fn authenticate(mut request: Request, next: Next) -> Response {
-//!     let token = request.headers().get("authorization").and_then(|v| v.to_str().ok());
-//!     if token == Some("Bearer demo") {
-//!         let granted = ScopeSet::parse_lenient("read:self read:chat").known();
-//!         request.extensions_mut().insert(granted);
-//!     }
+//!     let granted = match bearer_token(request.headers()) {
+//!         Ok("demo") => ScopeSet::parse_lenient("read:self write:chat").known(),
+//!         Ok(_) => return BearerError::InvalidToken.into_response(),
+//!         Err(refused) => return refused.into_response(),
+//!     };
+//!     request.extensions_mut().insert(Granted(granted));
 //!     next.run(request).await
 //! }
 //!
 //! let app: Router = Router::new()
-//!     .route("/chats", get(list_chats))
 //!     .route(
-//!         "/insights",
-//!         get(insights).route_layer(RequireScopesLayer::new(scopes![read:insights])),
+//!         "/chats/{id}/messages",
+//!         post(send_message).route_layer(RequireScopesLayer::new(requirement_of!(send_message))),
 //!     )
 //!     .layer(axum::middleware::from_fn(authenticate));
 //! ```
+//!
+//! A route without a `#[requires]` handler takes the layer with a
+//! compile-time checked [`scopes!`](crate::scopes) instead.
 
+use crate::bearer::BearerError;
 use crate::{Granted, InsufficientScope, Requirement, ScopeSet, Unauthenticated};
 use axum_core::body::Body;
 use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
 use http::header::{CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use http::request::Parts;
-use http::{Extensions, Request, StatusCode};
+use http::{Extensions, HeaderMap, Request, StatusCode};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -94,6 +103,28 @@ impl IntoResponse for Unauthenticated {
             StatusCode::UNAUTHORIZED,
             HeaderValue::from_static(Unauthenticated::WWW_AUTHENTICATE),
             Unauthenticated::JSON_BODY.to_owned(),
+        )
+    }
+}
+
+/// The bearer token of a request: see [`bearer::bearer_token`](crate::bearer::bearer_token).
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, BearerError> {
+    crate::bearer::bearer_token(
+        headers
+            .get_all(http::header::AUTHORIZATION)
+            .iter()
+            .map(HeaderValue::as_bytes),
+    )
+}
+
+impl IntoResponse for BearerError {
+    /// 401 or 400 with its RFC 6750 challenge.
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+        json_response(
+            status,
+            HeaderValue::from_static(self.www_authenticate()),
+            self.json_body(),
         )
     }
 }

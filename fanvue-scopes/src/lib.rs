@@ -74,6 +74,7 @@
 pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
+pub mod bearer;
 mod error;
 pub mod oauth;
 #[cfg(feature = "utoipa")]

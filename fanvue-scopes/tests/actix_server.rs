@@ -4,10 +4,18 @@ mod support;
 
 use actix_web::dev::{ServerHandle, Service};
 use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
-use fanvue_scopes::actix::RequireScopes;
-use fanvue_scopes::{Granted, InsufficientScope, Requirement, ScopeSet, requires, scopes};
+use fanvue_scopes::actix::{RequireScopes, bearer_token};
+use fanvue_scopes::bearer::BearerError;
+use fanvue_scopes::{
+    Granted, InsufficientScope, Requirement, ScopeSet, requirement_of, requires, scopes,
+};
 use std::net::SocketAddr;
-use support::{assert_insufficient, assert_unauthenticated, request};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use support::{assert_insufficient, assert_unauthenticated, exchange, first_status, request};
+
+/// How many times `send_message`'s body ran, across this test binary.
+static MESSAGES_SENT: AtomicUsize = AtomicUsize::new(0);
 
 const TOKENS: [(&str, &str); 3] = [
     ("full", "read:self read:chat write:chat read:fan"),
@@ -26,8 +34,10 @@ async fn list_chats(granted: Granted) -> Result<HttpResponse, InsufficientScope>
 async fn send_message(
     granted: Granted,
     id: web::Path<u64>,
+    text: String,
 ) -> Result<HttpResponse, InsufficientScope> {
-    Ok(HttpResponse::Created().json(serde_json::json!({ "chat": id.into_inner() })))
+    MESSAGES_SENT.fetch_add(1, Ordering::SeqCst);
+    Ok(HttpResponse::Created().json(serde_json::json!({ "chat": id.into_inner(), "text": text })))
 }
 
 fn app() -> App<
@@ -41,7 +51,11 @@ fn app() -> App<
 > {
     App::new()
         .route("/chats", web::get().to(list_chats))
-        .route("/chats/{id}/messages", web::post().to(send_message))
+        .service(
+            web::resource("/chats/{id}/messages")
+                .wrap(RequireScopes::new(requirement_of!(send_message)))
+                .route(web::post().to(send_message)),
+        )
         .service(
             web::scope("/fans")
                 .wrap(RequireScopes::new(Requirement::new(
@@ -55,17 +69,18 @@ fn app() -> App<
         )
         // Stands in for the app's authentication layer.
         .wrap_fn(|request, service| {
-            let token = request
-                .headers()
-                .get("authorization")
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.strip_prefix("Bearer "));
-            if let Some((_, scopes)) = TOKENS.iter().find(|(known, _)| Some(*known) == token) {
-                request
-                    .extensions_mut()
-                    .insert(ScopeSet::parse_lenient(scopes).known());
-            }
-            service.call(request)
+            let granted = match bearer_token(request.request()) {
+                Ok(token) => match TOKENS.iter().find(|(known, _)| *known == token) {
+                    Some((_, scopes)) => Ok(ScopeSet::parse_lenient(scopes).known()),
+                    None => Err(BearerError::InvalidToken),
+                },
+                Err(refused) => Err(refused),
+            };
+            let call = granted.map(|granted| {
+                request.extensions_mut().insert(Granted(granted));
+                service.call(request)
+            });
+            async move { call.map_err(actix_web::Error::from)?.await }
         })
 }
 
@@ -137,4 +152,97 @@ fn the_middleware_guards_a_scope_with_any_groups() {
     // read:chat alone: the any(read:fan, read:creator) group is not met.
     let short = request(server.address, "GET", "/fans", Some("reader"));
     assert_insufficient(&short, "read:chat read:fan", &["read:fan", "read:creator"]);
+}
+
+fn post_head(token: &str, extra: &str) -> String {
+    format!(
+        "POST /chats/7/messages HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n{extra}\r\n"
+    )
+}
+
+#[test]
+fn the_route_guard_refuses_before_the_request_is_read() {
+    let server = Server::start();
+    let before = MESSAGES_SENT.load(Ordering::SeqCst);
+    // A body promised and never sent.
+    let started = Instant::now();
+    let raw = exchange(
+        server.address,
+        &post_head("reader", "Content-Length: 10\r\n"),
+        0,
+        Duration::from_secs(1),
+    );
+    assert_eq!(first_status(&raw), Some(403), "{raw}");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // A 3 MiB body.
+    let size = 3 * 1024 * 1024;
+    let raw = exchange(
+        server.address,
+        &post_head("reader", &format!("Content-Length: {size}\r\n")),
+        size,
+        Duration::from_secs(5),
+    );
+    assert_eq!(first_status(&raw), Some(403), "{raw}");
+    // A malformed path: refused before `web::Path` would parse it.
+    let raw = exchange(
+        server.address,
+        "POST /chats/x/messages HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer reader\r\nContent-Length: 0\r\n\r\n",
+        0,
+        Duration::from_secs(2),
+    );
+    assert_eq!(first_status(&raw), Some(403), "{raw}");
+    assert_eq!(
+        MESSAGES_SENT.load(Ordering::SeqCst),
+        before,
+        "a refused body ran"
+    );
+}
+
+#[test]
+fn expect_continue_is_refused_without_reading_the_body() {
+    let server = Server::start();
+    let raw = exchange(
+        server.address,
+        &post_head("reader", "Content-Length: 5\r\nExpect: 100-continue\r\n"),
+        0,
+        Duration::from_secs(2),
+    );
+    // actix-http answers `100 Continue` itself before the app sees the
+    // request (its h1 dispatcher's expect step; `HttpServer` has no hook for
+    // it). The 403 follows at once, and no body byte is read.
+    let after_continue = raw
+        .strip_prefix("HTTP/1.1 100 Continue\r\n\r\n")
+        .unwrap_or(&raw);
+    assert_eq!(first_status(after_continue), Some(403), "{raw}");
+}
+
+#[test]
+fn bearer_credentials_follow_rfc_6750() {
+    let server = Server::start();
+    let get = |authorization: &str| {
+        exchange(
+            server.address,
+            &format!(
+                "GET /chats HTTP/1.1\r\nHost: test\r\n{authorization}Connection: close\r\n\r\n"
+            ),
+            0,
+            Duration::from_secs(2),
+        )
+    };
+    assert_eq!(
+        first_status(&get("Authorization: bearer  reader\r\n")),
+        Some(200)
+    );
+    let unknown = get("Authorization: Bearer forged\r\n");
+    assert_eq!(first_status(&unknown), Some(401), "{unknown}");
+    assert!(
+        unknown.contains("Bearer error=\"invalid_token\""),
+        "{unknown}"
+    );
+    let twice = get("Authorization: Bearer reader\r\nAuthorization: Bearer full\r\n");
+    assert_eq!(first_status(&twice), Some(400), "{twice}");
+    assert!(
+        twice.contains("Bearer error=\"invalid_request\""),
+        "{twice}"
+    );
 }

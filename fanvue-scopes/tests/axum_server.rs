@@ -2,13 +2,18 @@
 
 #[path = "../examples/server/app.rs"]
 mod app;
+#[path = "../examples/server/serve.rs"]
+mod serve;
 mod support;
 
 use fanvue_scopes::{Requirement, least_privilege};
+use std::io::{Read, Write};
 use std::net::SocketAddr;
+use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use support::{assert_insufficient, assert_unauthenticated, request};
+use std::time::{Duration, Instant};
+use support::{assert_insufficient, assert_unauthenticated, exchange, first_status, request};
 use tokio::sync::oneshot;
 
 /// The example app served on port 0 from a background runtime; stopped,
@@ -22,6 +27,10 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::with_limits(serve::Limits::default())
+    }
+
+    fn with_limits(limits: serve::Limits) -> Server {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
         let state = Arc::new(app::AppState::default());
@@ -39,12 +48,10 @@ impl Server {
                 ready_tx
                     .send(listener.local_addr().expect("address"))
                     .expect("ready");
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .expect("serve");
+                let stopped = async {
+                    let _ = stopped.await;
+                };
+                serve::serve(listener, router, limits, stopped).await;
             });
         });
         let address = ready_rx.recv().expect("the server started");
@@ -106,11 +113,17 @@ fn a_short_token_gets_403_with_the_challenge() {
 }
 
 #[test]
-fn no_token_gets_401_and_an_unknown_one_too() {
+fn no_token_gets_401_and_an_unknown_one_invalid_token() {
     let server = Server::start();
     for path in ["/me", "/chats", "/insights"] {
         assert_unauthenticated(&request(server.address, "GET", path, None));
-        assert_unauthenticated(&request(server.address, "GET", path, Some("forged")));
+        let forged = request(server.address, "GET", path, Some("forged"));
+        assert_eq!(forged.status, 401, "{}", forged.body);
+        assert_eq!(
+            forged.header("www-authenticate"),
+            Some("Bearer error=\"invalid_token\"")
+        );
+        assert_eq!(forged.json()["error"], "invalid_token");
     }
 }
 
@@ -118,7 +131,7 @@ fn no_token_gets_401_and_an_unknown_one_too() {
 fn the_routes_list_their_requirements_and_least_privilege() {
     let requirements: Vec<Requirement> = app::ROUTES
         .iter()
-        .map(|(_, _, handler)| app::requirement_of(handler).expect("every route is guarded"))
+        .map(|(_, _, requirement)| *requirement)
         .collect();
     assert_eq!(
         least_privilege(&requirements).to_string(),
@@ -154,4 +167,166 @@ fn refused_requests_never_run_the_body() {
         Some("demo-full"),
     );
     assert_eq!((allowed.status, sent()), (201, 1), "the check can pass");
+}
+
+/// `POST /chats/7/messages` with `token`, its head only.
+fn post_head(token: &str, extra: &str) -> String {
+    format!(
+        "POST /chats/7/messages HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {token}\r\n{extra}\r\n"
+    )
+}
+
+#[test]
+fn a_promised_body_that_never_comes_is_refused_at_once() {
+    let server = Server::start();
+    let started = Instant::now();
+    let raw = exchange(
+        server.address,
+        &post_head("demo-reader", "Content-Length: 10\r\n"),
+        0,
+        Duration::from_secs(1),
+    );
+    assert_eq!(first_status(&raw), Some(403), "{raw}");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(server.state.messages_sent.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn a_large_body_is_refused_unread() {
+    let server = Server::start();
+    let size = 3 * 1024 * 1024;
+    let raw = exchange(
+        server.address,
+        &post_head("demo-reader", &format!("Content-Length: {size}\r\n")),
+        size,
+        Duration::from_secs(5),
+    );
+    assert_eq!(first_status(&raw), Some(403), "{raw}");
+    assert!(raw.contains("insufficient_scope"), "{raw}");
+}
+
+#[test]
+fn expect_continue_gets_403_and_no_continue() {
+    let server = Server::start();
+    let raw = exchange(
+        server.address,
+        &post_head(
+            "demo-reader",
+            "Content-Length: 5\r\nExpect: 100-continue\r\n",
+        ),
+        0,
+        Duration::from_secs(2),
+    );
+    assert_eq!(first_status(&raw), Some(403), "{raw}");
+    assert!(!raw.contains("100 Continue"), "{raw}");
+}
+
+#[test]
+fn a_malformed_path_is_refused_before_it_is_parsed() {
+    let server = Server::start();
+    let response = request(
+        server.address,
+        "POST",
+        "/chats/not-a-number/messages",
+        Some("demo-reader"),
+    );
+    assert_insufficient(&response, "write:chat", &["write:chat"]);
+}
+
+#[test]
+fn an_oversized_body_is_413_for_a_caller_who_may_send() {
+    let server = Server::start();
+    let size = app::MAX_BODY_BYTES + 1;
+    let raw = exchange(
+        server.address,
+        &post_head("demo-full", &format!("Content-Length: {size}\r\n")),
+        size,
+        Duration::from_secs(5),
+    );
+    assert_eq!(first_status(&raw), Some(413), "{raw}");
+    assert_eq!(server.state.messages_sent.load(Ordering::SeqCst), 0);
+}
+
+/// Sends `authorization` lines as they are and returns the response.
+fn with_authorization(server: &Server, authorization: &str) -> String {
+    exchange(
+        server.address,
+        &format!("GET /me HTTP/1.1\r\nHost: test\r\n{authorization}Connection: close\r\n\r\n"),
+        0,
+        Duration::from_secs(2),
+    )
+}
+
+#[test]
+fn bearer_credentials_follow_rfc_6750() {
+    let server = Server::start();
+    for accepted in [
+        "Authorization: Bearer demo-reader\r\n",
+        "Authorization: bearer demo-reader\r\n",
+        "Authorization: BEARER  demo-reader\r\n",
+    ] {
+        let raw = with_authorization(&server, accepted);
+        assert_eq!(first_status(&raw), Some(200), "{accepted:?}: {raw}");
+    }
+    let none = with_authorization(&server, "");
+    assert_eq!(first_status(&none), Some(401), "{none}");
+    assert!(
+        none.contains("WWW-Authenticate: Bearer\r\n")
+            || none.contains("www-authenticate: Bearer\r\n"),
+        "{none}"
+    );
+    let unknown = with_authorization(&server, "Authorization: Bearer not-a-demo-token\r\n");
+    assert_eq!(first_status(&unknown), Some(401), "{unknown}");
+    assert!(
+        unknown.contains("Bearer error=\"invalid_token\""),
+        "{unknown}"
+    );
+    for malformed in [
+        "Authorization: Bearer\r\n",
+        "Authorization: Bearer demo reader\r\n",
+        "Authorization: Bearer demo-reader\r\nAuthorization: Bearer demo-full\r\n",
+    ] {
+        let raw = with_authorization(&server, malformed);
+        assert_eq!(first_status(&raw), Some(400), "{malformed:?}: {raw}");
+        assert!(raw.contains("Bearer error=\"invalid_request\""), "{raw}");
+    }
+}
+
+#[test]
+fn stalled_connections_are_dropped_and_capped() {
+    let server = Server::with_limits(serve::Limits {
+        max_connections: 4,
+        header_read_timeout: Duration::from_millis(300),
+        shutdown_grace: Duration::from_secs(1),
+    });
+    // Four times the cap: some never send a byte, some stop mid-head.
+    let stalled: Vec<TcpStream> = (0..16)
+        .map(|index| {
+            let mut stream = TcpStream::connect(server.address).expect("connect");
+            if index % 2 == 0 {
+                stream
+                    .write_all(b"GET /me HTTP/1.1\r\nHost: te")
+                    .expect("write");
+            }
+            stream
+        })
+        .collect();
+    // A normal request still gets through, once the stalled ones time out.
+    let started = Instant::now();
+    let me = request(server.address, "GET", "/me", Some("demo-reader"));
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // And the stalled connections were closed by the server.
+    for mut stream in stalled.into_iter().take(4) {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .expect("timeout");
+        let mut rest = Vec::new();
+        let closed = stream.read_to_end(&mut rest);
+        assert!(closed.is_ok() || rest.is_empty(), "{closed:?}");
+    }
 }

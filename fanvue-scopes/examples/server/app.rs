@@ -1,14 +1,18 @@
-//! The example app: Fanvue-like handlers guarded by `#[requires]` and by a
-//! route layer, behind a tiny demo bearer-token table.
+//! The example app: Fanvue-like handlers guarded by `#[requires]`, each
+//! route guarded before its request is read, behind a tiny demo
+//! bearer-token table.
 
-use axum::extract::{Path, Request, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::Response;
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
-use fanvue_scopes::axum::RequireScopesLayer;
-use fanvue_scopes::{Granted, InsufficientScope, Requirement, ScopeSet, requires, scopes};
+use fanvue_scopes::axum::{RequireScopesLayer, bearer_token};
+use fanvue_scopes::bearer::BearerError;
+use fanvue_scopes::{
+    Granted, InsufficientScope, Requirement, ScopeSet, requirement_of, requires, scopes,
+};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,13 +31,21 @@ pub const DEMO_TOKENS: [(&str, &str); 3] = [
 /// `/insights` is guarded by a route layer rather than the attribute.
 pub const INSIGHTS: ScopeSet = scopes![read:insights];
 
-/// Every route: method, path, and the name of its handler fn.
-pub const ROUTES: [(&str, &str, &str); 4] = [
-    ("GET", "/me", "me"),
-    ("GET", "/chats", "list_chats"),
-    ("POST", "/chats/{id}/messages", "send_message"),
-    ("GET", "/insights", "insights"),
+/// Every route: method, path, and what it requires, read from the
+/// handlers' own `#[requires]` (the scopes are written once, on the fn).
+pub const ROUTES: [(&str, &str, Requirement); 4] = [
+    ("GET", "/me", requirement_of!(me)),
+    ("GET", "/chats", requirement_of!(list_chats)),
+    (
+        "POST",
+        "/chats/{id}/messages",
+        requirement_of!(send_message),
+    ),
+    ("GET", "/insights", Requirement::new(INSIGHTS, &[])),
 ];
+
+/// The largest request body a handler reads; a message is small.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// What the handlers change: a test can see whether a body ran.
 #[derive(Default)]
@@ -43,45 +55,43 @@ pub struct AppState {
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/me", get(me))
-        .route("/chats", get(list_chats))
-        .route("/chats/{id}/messages", post(send_message))
+        .route("/me", guarded(get(me), requirement_of!(me)))
         .route(
-            "/insights",
-            get(insights).route_layer(RequireScopesLayer::new(INSIGHTS)),
+            "/chats",
+            guarded(get(list_chats), requirement_of!(list_chats)),
         )
+        .route(
+            "/chats/{id}/messages",
+            guarded(post(send_message), requirement_of!(send_message)),
+        )
+        .route("/insights", guarded(get(insights), INSIGHTS.into()))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(authenticate))
         .with_state(state)
 }
 
-/// What each route requires: the attribute's requirement from the
-/// registry, or the route layer's.
-pub fn requirement_of(handler: &str) -> Option<Requirement> {
-    if handler == "insights" {
-        return Some(Requirement::from(INSIGHTS));
-    }
-    fanvue_scopes::handlers()
-        .find(|registered| {
-            registered.name() == handler && registered.module_path() == module_path!()
-        })
-        .map(|registered| *registered.requirement())
+/// Refuses a caller without `requirement` before the route's extractors run:
+/// no path is parsed and no body byte read for a request that can't pass.
+fn guarded(
+    route: MethodRouter<Arc<AppState>>,
+    requirement: Requirement,
+) -> MethodRouter<Arc<AppState>> {
+    route.route_layer(RequireScopesLayer::new(requirement))
 }
 
-/// Puts the scopes of a known demo token into the request extensions; a
-/// request without one gets none, and the guards answer 401.
+/// Reads the bearer token and puts the scopes of a known demo token into the
+/// request extensions. No credentials: 401; malformed or duplicated ones:
+/// 400; a token it does not know: 401 `invalid_token` (RFC 6750 §3.1).
 async fn authenticate(mut request: Request, next: Next) -> Response {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
-    let granted = DEMO_TOKENS
-        .iter()
-        .find(|(known, _)| Some(*known) == token)
-        .map(|(_, scopes)| ScopeSet::parse_lenient(scopes).known());
-    if let Some(granted) = granted {
-        request.extensions_mut().insert(granted);
-    }
+    let token = match bearer_token(request.headers()) {
+        Ok(token) => token,
+        Err(refused) => return refused.into_response(),
+    };
+    let Some((_, scopes)) = DEMO_TOKENS.iter().find(|(known, _)| *known == token) else {
+        return BearerError::InvalidToken.into_response();
+    };
+    let granted = ScopeSet::parse_lenient(scopes).known();
+    request.extensions_mut().insert(Granted(granted));
     next.run(request).await
 }
 

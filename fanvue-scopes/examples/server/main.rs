@@ -5,8 +5,8 @@
 //! it would request from Fanvue, and curl commands to try; Ctrl-C stops it.
 
 mod app;
+mod serve;
 
-use axum::serve::ListenerExt;
 use fanvue_scopes::least_privilege;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
@@ -32,18 +32,19 @@ async fn serve(port: u16) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
     let address = listener.local_addr()?;
     print_banner(address);
-    // Small responses would otherwise wait on delayed ACKs.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app::router(Default::default()))
-        .with_graceful_shutdown(async {
-            // If the signal handler can't be installed, serve until killed.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
-        .await?;
+    let shutdown = async {
+        // If the signal handler can't be installed, serve until killed.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    serve::serve(
+        listener,
+        app::router(Default::default()),
+        serve::Limits::default(),
+        shutdown,
+    )
+    .await;
     println!("shut down cleanly");
     Ok(())
 }
@@ -66,11 +67,9 @@ fn print_banner(address: SocketAddr) {
     println!("fanvue-scopes example server on http://{address}\n");
     println!("routes and the scopes they require:");
     let mut requirements = Vec::new();
-    for (method, path, handler) in app::ROUTES {
-        let requirement = app::requirement_of(handler);
-        let shown = requirement.map_or("(none)".to_owned(), |r| r.to_string());
-        println!("  {method:<5} {path:<22} {shown}");
-        requirements.extend(requirement);
+    for (method, path, requirement) in app::ROUTES {
+        println!("  {method:<5} {path:<22} {requirement}");
+        requirements.push(requirement);
     }
     println!(
         "\nleast-privilege scope to request from Fanvue ({}):\n  scope=\"{}\"",

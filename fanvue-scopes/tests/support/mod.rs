@@ -144,3 +144,63 @@ pub fn assert_insufficient(response: &Response, scope: &str, missing: &[&str]) {
     assert_eq!(body["scope"], scope);
     assert_eq!(body["missing_scopes"], serde_json::json!(missing));
 }
+
+/// Writes `head` on a fresh connection, then (on another thread, errors
+/// ignored) `body_bytes` bytes of body, and returns what the server answered
+/// within `within`: the raw response text, cut at the first error or EOF.
+pub fn exchange(address: SocketAddr, head: &str, body_bytes: usize, within: Duration) -> String {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream.set_read_timeout(Some(within)).expect("timeout");
+    stream.write_all(head.as_bytes()).expect("write the head");
+    let writer = (body_bytes > 0).then(|| {
+        let mut body_stream = stream.try_clone().expect("clone the stream");
+        std::thread::spawn(move || {
+            let chunk = vec![b'x'; 64 * 1024];
+            let mut left = body_bytes;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                if body_stream.write_all(&chunk[..n]).is_err() {
+                    return;
+                }
+                left -= n;
+            }
+        })
+    });
+    let mut raw = Vec::new();
+    let mut buffer = [0; 4096];
+    let started = std::time::Instant::now();
+    while started.elapsed() < within {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => raw.extend_from_slice(&buffer[..n]),
+        }
+        // One complete response is enough: the test is about the first.
+        if let Some(end) = find(&raw, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .and_then(|value| value.trim().parse::<usize>().ok());
+            if !head.starts_with("http/1.1 100") && length.is_some_and(|n| raw.len() >= end + 4 + n)
+            {
+                break;
+            }
+        }
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    if let Some(writer) = writer {
+        let _ = writer.join();
+    }
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+/// The status code of the first response in `raw`.
+pub fn first_status(raw: &str) -> Option<u16> {
+    raw.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+}
