@@ -66,16 +66,9 @@ fn catalog_items(catalog: &Catalog, decls: &CatalogDecls) -> TokenStream {
     let variants: Vec<Variant> = catalog
         .scopes
         .iter()
-        .map(|scope| Variant {
-            name: &scope.name,
-            ident: format_ident!("{}", scope.variant),
-            description: &scope.description,
-            doc: format!(
-                "`{}` ({}): {}",
-                scope.name,
-                catalog.resource_of(scope).name,
-                scope.description
-            ),
+        .map(|scope| {
+            let resource = &catalog.resource_of(scope).name;
+            Variant::new(&scope.name, &scope.variant, &scope.description, resource)
         })
         .collect();
     let scope_enum = string_enum(&decls.scope, &variants, &markdown_table(catalog));
@@ -163,12 +156,7 @@ fn oauth_items(oauth: &Oauth, decl: &EnumDecl) -> TokenStream {
     let variants: Vec<Variant> = oauth
         .protocol_scopes
         .iter()
-        .map(|scope| Variant {
-            name: &scope.name,
-            ident: format_ident!("{}", scope.variant),
-            description: &scope.description,
-            doc: format!("`{}`: {}", scope.name, scope.description),
-        })
+        .map(|scope| Variant::new(&scope.name, &scope.variant, &scope.description, "protocol"))
         .collect();
     let requested: Vec<String> = oauth
         .protocol_scopes
@@ -199,6 +187,18 @@ struct Variant<'a> {
     ident: Ident,
     description: &'a str,
     doc: String,
+}
+
+impl<'a> Variant<'a> {
+    /// Documented as "`read:chat` (Chat): what it grants".
+    fn new(name: &'a str, variant: &str, description: &'a str, group: &str) -> Self {
+        Variant {
+            name,
+            ident: format_ident!("{}", variant),
+            description,
+            doc: format!("`{name}` ({group}): {description}"),
+        }
+    }
 }
 
 /// An enum of scope strings: one documented variant per scope, `ALL`,

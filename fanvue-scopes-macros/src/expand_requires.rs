@@ -353,14 +353,7 @@ fn wrap(
     requirement: &Requirement<'_>,
     source: GrantedSource,
 ) -> TokenStream {
-    let Function {
-        attrs,
-        vis,
-        sig,
-        brace,
-        inner_attrs,
-        body,
-    } = function;
+    let Function { sig, vis, .. } = &function;
     let docs = required_scopes_doc(requirement);
     let all = scope_set(krate, &requirement.all);
     let any: Vec<TokenStream> = requirement
@@ -370,6 +363,7 @@ fn wrap(
         .collect();
     let new_requirement = quote!(#krate::Requirement::new(#all, &[#(#any),*]));
     let name = sig.ident.to_string();
+    let (attrs, inner_attrs, body) = (&function.attrs, &function.inner_attrs, &function.body);
 
     // The guard's names are hygienic (mixed-site), and its one item lives
     // in a block of its own. A binding in a pattern could still be taken for
@@ -384,7 +378,7 @@ fn wrap(
     };
     let insufficient = Ident::new("__fanvue_scopes_insufficient", output_span);
     let companion = match source {
-        GrantedSource::Param { .. } => route_companion(&sig, &vis, krate, &new_requirement),
+        GrantedSource::Param { .. } => route_companion(sig, vis, krate, &new_requirement),
         GrantedSource::Expr(_) => None,
     };
     let (granted, rebind) = match source {
@@ -399,7 +393,7 @@ fn wrap(
     };
 
     let mut block = TokenStream::new();
-    brace.surround(&mut block, |block| {
+    function.brace.surround(&mut block, |block| {
         block.extend(quote! {
             #(#inner_attrs)*
             // `E` may be `InsufficientScope` itself.

@@ -75,14 +75,8 @@ impl Checker {
             protocol_scopes: Vec::new(),
         };
         for raw_scope in &raw.protocol_scope {
-            let raw_scope = raw_scope.get_ref();
-            if oauth.protocol_scopes.len() == MAX_SCOPES {
-                self.errors.push(at(
-                    &raw_scope.name,
-                    format!("too many protocol scopes: at most {MAX_SCOPES}"),
-                ));
-            }
-            let (names, description) = self.scope(raw_scope, Enum::ProtocolScope);
+            let index = oauth.protocol_scopes.len();
+            let (names, description) = self.scope(raw_scope.get_ref(), Enum::ProtocolScope, index);
             oauth.protocol_scopes.push(ProtocolScope {
                 name: names.name,
                 variant: names.variant,
@@ -117,14 +111,8 @@ impl Checker {
             scopes: Vec::new(),
         };
         for raw_scope in &raw.scope {
-            let raw_scope = raw_scope.get_ref();
-            if catalog.scopes.len() == MAX_SCOPES {
-                self.errors.push(at(
-                    &raw_scope.name,
-                    format!("too many scopes: a ScopeSet holds at most {MAX_SCOPES}"),
-                ));
-            }
-            let (names, description) = self.scope(raw_scope, Enum::Scope);
+            let index = catalog.scopes.len();
+            let (names, description) = self.scope(raw_scope.get_ref(), Enum::Scope, index);
             resource.scopes.push(catalog.scopes.len());
             catalog.scopes.push(Scope {
                 name: names.name,
@@ -136,8 +124,15 @@ impl Checker {
         catalog.resources.push(resource);
     }
 
-    /// A scope entry of either kind: its names and its description.
-    fn scope(&mut self, raw: &RawScope, kind: Enum) -> (Names, String) {
+    /// A scope entry of either kind, the `index`th of its enum: its names
+    /// and its description.
+    fn scope(&mut self, raw: &RawScope, kind: Enum, index: usize) -> (Names, String) {
+        if index == MAX_SCOPES {
+            self.errors.push(at(
+                &raw.name,
+                format!("too many scopes: a mask of scopes holds at most {MAX_SCOPES}"),
+            ));
+        }
         let name = raw.name.get_ref();
         let problem = scope_token_error(name);
         let valid = problem.is_none();

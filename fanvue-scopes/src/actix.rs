@@ -86,12 +86,9 @@ impl ResponseError for Unauthenticated {
         StatusCode::UNAUTHORIZED
     }
 
-    /// 401 with `WWW-Authenticate: Bearer`.
+    /// 401 with `WWW-Authenticate: Bearer`: the request had no credentials.
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::Unauthorized()
-            .insert_header((WWW_AUTHENTICATE, Unauthenticated::WWW_AUTHENTICATE))
-            .insert_header((CONTENT_TYPE, "application/json"))
-            .body(Unauthenticated::JSON_BODY)
+        BearerError::Missing.error_response()
     }
 }
 

@@ -97,13 +97,9 @@ impl IntoResponse for InsufficientScope {
 }
 
 impl IntoResponse for Unauthenticated {
-    /// 401 with `WWW-Authenticate: Bearer`.
+    /// 401 with `WWW-Authenticate: Bearer`: the request had no credentials.
     fn into_response(self) -> Response {
-        json_response(
-            StatusCode::UNAUTHORIZED,
-            HeaderValue::from_static(Unauthenticated::WWW_AUTHENTICATE),
-            Unauthenticated::JSON_BODY.to_owned(),
-        )
+        BearerError::Missing.into_response()
     }
 }
 

@@ -39,22 +39,33 @@ impl UnknownScope {
 }
 
 fn suggest(name: &str) -> Option<Scope> {
-    if name.len() > SHOWN_CHARS {
+    closest(name, Scope::ALL.map(|scope| (scope.as_str(), scope)))
+}
+
+/// The candidate whose name `unknown` most likely meant: the same name in
+/// another case, else the nearest within a third of its length in edits (as
+/// rustc does for identifiers, and as the macros do at compile time).
+fn closest<T: Copy>(
+    unknown: &str,
+    candidates: impl IntoIterator<Item = (&'static str, T)> + Clone,
+) -> Option<T> {
+    if unknown.len() > SHOWN_CHARS {
         return None;
     }
-    if let Some(scope) = Scope::ALL
+    if let Some((_, found)) = candidates
+        .clone()
         .into_iter()
-        .find(|scope| scope.as_str().eq_ignore_ascii_case(name))
+        .find(|(name, _)| name.eq_ignore_ascii_case(unknown))
     {
-        return Some(scope);
+        return Some(found);
     }
-    let budget = (name.chars().count() / 3).max(1);
-    Scope::ALL
+    let budget = (unknown.chars().count() / 3).max(1);
+    candidates
         .into_iter()
-        .map(|scope| (strsim::levenshtein(scope.as_str(), name), scope))
+        .map(|(name, found)| (strsim::levenshtein(name, unknown), found))
         .filter(|&(distance, _)| distance <= budget)
         .min_by_key(|&(distance, _)| distance)
-        .map(|(_, scope)| scope)
+        .map(|(_, found)| found)
 }
 
 /// Writes at most [`SHOWN_CHARS`] characters of untrusted text, escaped.

@@ -56,7 +56,7 @@ impl Unauthenticated {
     /// request that carried no credentials.
     pub const WWW_AUTHENTICATE: &'static str = "Bearer";
 
-    /// `{"error_description":"…"}`.
+    /// `{"error_description":"…"}`, as for [`BearerError::Missing`](crate::bearer::BearerError::Missing).
     pub const JSON_BODY: &'static str =
         "{\"error_description\":\"This request needs a valid bearer access token.\"}";
 }
