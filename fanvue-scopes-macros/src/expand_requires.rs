@@ -125,19 +125,8 @@ struct Requirement<'c> {
     any: Vec<Vec<&'c Scope>>,
 }
 
-/// The expansion, or the errors and the fn as written: keeping it means the
-/// only errors are ours, not "cannot find fn" at its callers.
-pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
-    match expand(args, item.clone()) {
-        Ok(expanded) => expanded,
-        Err(error) => {
-            let error = error.into_compile_error();
-            quote!(#error #[allow(unused)] #item)
-        }
-    }
-}
-
-fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+/// The fn with its guard in front of the body.
+pub fn requires(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let catalog = diagnostics::catalog(Span::call_site())?;
     let args: Args = syn::parse2(args)?;
     let mut function: Function = syn::parse2(item).map_err(|error| {

@@ -22,7 +22,7 @@
 //!   family, each turning parsed input into code.
 //!
 //! Every expander returns `syn::Result`; this file turns errors into
-//! `compile_error!`s, once.
+//! `compile_error!`s, in one place.
 #![forbid(unsafe_code)]
 
 mod catalog;
@@ -55,7 +55,16 @@ fn expand<T: Parse>(
 /// and examples are in the `fanvue-scopes` documentation.
 #[proc_macro_attribute]
 pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand_requires::requires(args.into(), item.into()).into()
+    let item = proc_macro2::TokenStream::from(item);
+    match expand_requires::requires(args.into(), item.clone()) {
+        Ok(expanded) => expanded.into(),
+        // Keep the fn as written, so that the only errors are ours, not
+        // "cannot find fn" at its callers.
+        Err(error) => {
+            let error = error.into_compile_error();
+            quote::quote!(#error #[allow(unused)] #item).into()
+        }
+    }
 }
 
 /// One scope, checked at compile time: `scope!(read:chat)` is
