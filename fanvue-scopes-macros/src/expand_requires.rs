@@ -8,7 +8,7 @@ use crate::diagnostics::{self, Errors};
 use crate::expand_scopes::scope_set;
 use crate::scope_name::{self, ScopeName};
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -409,10 +409,10 @@ fn wrap(
 }
 
 /// For an `async fn` handler that takes `Granted`, the grant a route guard
-/// reads too: a hidden type named like the fn (types and fns live in
-/// different namespaces) that carries its requirement, so that
-/// `requirement_of!(handler)` can guard the route before any extractor
-/// runs. A method gets none: the type could not stand inside an `impl`.
+/// reads too: a hidden const next to the fn that carries its requirement,
+/// so that `requirement_of!(handler)` can guard the route before any
+/// extractor runs. A const may stand in a module and in an `impl` block
+/// alike; a method with `self` is no route handler and gets none.
 fn route_companion(
     sig: &Signature,
     vis: &Visibility,
@@ -422,16 +422,21 @@ fn route_companion(
     if sig.asyncness.is_none() || sig.receiver().is_some() {
         return None;
     }
-    let ident = &sig.ident;
+    let companion = companion_name(&sig.ident);
     Some(quote! {
         #[doc(hidden)]
-        #[allow(non_camel_case_types, dead_code, unreachable_pub)]
-        #vis struct #ident {}
-
-        impl #krate::__private::Guarded for #ident {
-            const REQUIREMENT: #krate::Requirement = #requirement;
-        }
+        #[allow(non_upper_case_globals, dead_code)]
+        #vis const #companion: #krate::Requirement = #requirement;
     })
+}
+
+/// The name of a handler's route companion, spanned like the handler's.
+pub fn companion_name(handler: &Ident) -> Ident {
+    format_ident!(
+        "__fanvue_scopes_requirement_{}",
+        handler.unraw(),
+        span = handler.span()
+    )
 }
 
 /// The "Required scopes" section appended to the fn's docs, as one

@@ -1,4 +1,5 @@
-//! `scope!(..)` and `scopes![..]`: checked names to `Scope` and `ScopeSet`.
+//! `scope!(..)` and `scopes![..]`: checked names to `Scope` and `ScopeSet`;
+//! `requirement_of!(handler)`: a handler's requirement, by its path.
 
 use crate::catalog::Scope;
 use crate::crate_path::CratePath;
@@ -67,4 +68,31 @@ pub fn scope_path(krate: &CratePath, scope: &Scope) -> TokenStream {
 pub fn scope_set(krate: &CratePath, scopes: &[&Scope]) -> TokenStream {
     let scopes = scopes.iter().map(|scope| scope_path(krate, scope));
     quote!(#krate::ScopeSet::from_scopes(&[#(#scopes),*]))
+}
+
+/// `$crate; path::to::handler`
+pub struct RequirementOfInput {
+    handler: syn::Path,
+}
+
+impl Parse for RequirementOfInput {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let _: CratePath = input.parse()?;
+        let handler = input.call(syn::Path::parse_mod_style)?;
+        if !input.is_empty() {
+            return Err(
+                input.error("`requirement_of!` takes the path of one `#[requires]` handler")
+            );
+        }
+        Ok(RequirementOfInput { handler })
+    }
+}
+
+/// The route companion `#[requires]` defined next to the handler.
+pub fn requirement_of(input: RequirementOfInput) -> syn::Result<TokenStream> {
+    let mut path = input.handler;
+    if let Some(last) = path.segments.last_mut() {
+        last.ident = crate::expand_requires::companion_name(&last.ident);
+    }
+    Ok(quote!(#path))
 }

@@ -84,6 +84,14 @@ pub fn scopes(input: TokenStream) -> TokenStream {
     expand(input, expand_scopes::scopes)
 }
 
+/// The requirement `#[requires]` put on an `async fn` handler, by the
+/// handler's path. Called through the `fanvue_scopes::requirement_of!` shim.
+#[doc(hidden)]
+#[proc_macro]
+pub fn requirement_of(input: TokenStream) -> TokenStream {
+    expand(input, expand_scopes::requirement_of)
+}
+
 /// Generates `Scope` and `Resource` from `scopes.toml`. Only `fanvue-scopes`
 /// calls this, once.
 #[doc(hidden)]

@@ -243,10 +243,13 @@ macro_rules! scopes {
 /// The [`Requirement`] that `#[requires(..)]` put on an `async fn` handler,
 /// for a route guard that refuses before the request is read.
 ///
-/// Takes the handler's path. It works for `async fn`s that take [`Granted`]
-/// and no `self`: the attribute defines, next to such a fn, a hidden type of
-/// the same name that carries the requirement (types and fns live in
-/// different namespaces). The scopes stay written once, on the fn.
+/// Takes the handler's path (`send_message`, `routes::send_message`,
+/// `Chats::list`). It works for `async fn`s that take [`Granted`] and no
+/// `self`: next to such a fn, in a module or an `impl` block, the attribute
+/// defines a hidden const that carries the requirement. The scopes stay
+/// written once, on the fn. A fn without `#[requires]`, or one that names
+/// its grant with `from = ..`, has none, and the compiler says it cannot
+/// find the hidden const.
 ///
 /// ```
 /// use fanvue_scopes::{requirement_of, requires, scopes, Granted, InsufficientScope, Requirement};
@@ -266,7 +269,7 @@ macro_rules! scopes {
 /// [`actix`] (behind features).
 #[macro_export]
 macro_rules! requirement_of {
-    ($handler:path) => {
-        <$handler as $crate::__private::Guarded>::REQUIREMENT
+    ($($handler:tt)*) => {
+        $crate::__private::requirement_of!($crate; $($handler)*)
     };
 }

@@ -1,16 +1,6 @@
 //! What only the macros' expansions may call; not part of the API.
 
-use crate::Requirement;
-
-pub use fanvue_scopes_macros::{scope, scopes};
-
-/// A handler fn's requirement, carried by the hidden type `#[requires]`
-/// defines next to an `async fn` handler, for
-/// [`requirement_of!`](crate::requirement_of).
-pub trait Guarded {
-    /// What the handler requires.
-    const REQUIREMENT: Requirement;
-}
+pub use fanvue_scopes_macros::{requirement_of, scope, scopes};
 
 #[cfg(feature = "registry")]
 pub use inventory;

@@ -1,0 +1,30 @@
+use fanvue_scopes::{requirement_of, requires, scopes, Granted, InsufficientScope, Requirement};
+
+pub struct Chats;
+
+impl Chats {
+    /// An associated `async fn` handler: its route companion stands in the
+    /// `impl` too.
+    #[requires(read:chat)]
+    pub async fn list(granted: Granted) -> Result<u8, InsufficientScope> {
+        Ok(1)
+    }
+}
+
+pub mod routes {
+    use super::*;
+
+    #[requires(write:chat)]
+    pub async fn r#send(granted: Granted) -> Result<u8, InsufficientScope> {
+        Ok(2)
+    }
+}
+
+const LIST: Requirement = requirement_of!(Chats::list);
+const SEND: Requirement = requirement_of!(routes::r#send);
+
+fn main() {
+    assert_eq!(LIST.all(), scopes![read:chat]);
+    assert_eq!(SEND.all(), scopes![write:chat]);
+    let _ = Chats::list(Granted(scopes![read:chat]));
+}
