@@ -26,6 +26,7 @@
 //! token68 syntax nor allows more than one space after the scheme, each ties
 //! the parse to one framework, and a duplicated header needs the raw values.
 
+use crate::Unauthenticated;
 use std::error::Error;
 use std::fmt;
 
@@ -58,7 +59,7 @@ impl BearerError {
     /// The `WWW-Authenticate` challenge.
     pub const fn www_authenticate(&self) -> &'static str {
         match self {
-            BearerError::Missing => "Bearer",
+            BearerError::Missing => Unauthenticated::WWW_AUTHENTICATE,
             BearerError::Malformed(_) => "Bearer error=\"invalid_request\"",
             BearerError::InvalidToken => "Bearer error=\"invalid_token\"",
         }
@@ -67,19 +68,15 @@ impl BearerError {
     /// A small JSON body with the error code and what went wrong.
     pub fn json_body(&self) -> String {
         let (error, description) = match self {
-            BearerError::Missing => (None, "This request needs a valid bearer access token."),
-            BearerError::Malformed(reason) => (Some("invalid_request"), *reason),
+            // The same refusal as a request with no granted scopes at all.
+            BearerError::Missing => return Unauthenticated::JSON_BODY.to_owned(),
+            BearerError::Malformed(reason) => ("invalid_request", *reason),
             BearerError::InvalidToken => (
-                Some("invalid_token"),
+                "invalid_token",
                 "The access token is expired, revoked or not recognized.",
             ),
         };
-        match error {
-            Some(error) => {
-                format!("{{\"error\":\"{error}\",\"error_description\":\"{description}\"}}")
-            }
-            None => format!("{{\"error_description\":\"{description}\"}}"),
-        }
+        format!("{{\"error\":\"{error}\",\"error_description\":\"{description}\"}}")
     }
 }
 
