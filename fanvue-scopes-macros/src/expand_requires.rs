@@ -366,16 +366,15 @@ fn wrap(
         ReturnType::Default => mixed,
     };
     let insufficient = Ident::new("__fanvue_scopes_insufficient", output_span);
-    let companion = match source {
-        GrantedSource::Param { .. } => route_companion(sig, vis, krate, &new_requirement),
-        GrantedSource::Expr(_) => None,
-    };
-    let (granted, rebind) = match source {
-        GrantedSource::Expr(expr) => (expr.into_token_stream(), None),
-        GrantedSource::Param { ident, rebind } => {
-            let rebind = rebind.map(|pattern| quote!(let #pattern = #ident;));
-            (ident.into_token_stream(), rebind)
-        }
+    // Only a grant read from a `Granted` parameter is the one a route guard
+    // reads from the request too.
+    let (granted, rebind, companion) = match source {
+        GrantedSource::Expr(expr) => (expr.into_token_stream(), None, None),
+        GrantedSource::Param { ident, rebind } => (
+            ident.to_token_stream(),
+            rebind.map(|pattern| quote!(let #pattern = #ident;)),
+            route_companion(sig, vis, krate, &new_requirement),
+        ),
     };
     let refuse = quote_spanned! {output_span=>
         return ::core::result::Result::Err(::core::convert::From::from(#insufficient))
