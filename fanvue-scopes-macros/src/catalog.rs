@@ -2,6 +2,7 @@
 //! and the look-ups the macros make in it.
 
 use crate::scope_file::{self, FileErrors};
+use crate::template::Template;
 use crate::validate;
 use std::sync::OnceLock;
 
@@ -17,6 +18,9 @@ pub struct Catalog {
     pub oauth: Oauth,
     pub resources: Vec<Resource>,
     pub scopes: Vec<Scope>,
+    /// The Fanvue API version the endpoints are those of.
+    pub api_version: String,
+    pub endpoints: Vec<Endpoint>,
 }
 
 /// The authorization server, and the protocol scopes every authorize
@@ -54,6 +58,31 @@ pub struct ProtocolScope {
     pub variant: String,
     pub description: String,
 }
+
+/// One operation of the Fanvue API, and the scopes it requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub operation: String,
+    pub variant: String,
+    pub method: String,
+    /// The template as written, `/chats/{userUuid}/messages`.
+    pub path: String,
+    pub template: Template,
+    /// Indices into [`Catalog::scopes`], as written: all are required.
+    pub scopes: Vec<usize>,
+    pub summary: String,
+    pub reference: Option<String>,
+}
+
+impl Endpoint {
+    /// `GET /chats`, as `Endpoint` displays and `endpoint!` reads.
+    pub fn request(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// The HTTP methods an endpoint may have (RFC 9110 and RFC 5789).
+pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 /// What the catalog offers for a name it does not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +131,37 @@ impl Catalog {
 
     pub fn resource_of(&self, scope: &Scope) -> &Resource {
         &self.resources[scope.resource]
+    }
+
+    /// The endpoint with exactly this method and template.
+    pub fn endpoint(&self, method: &str, path: &str) -> Option<&Endpoint> {
+        self.endpoints
+            .iter()
+            .find(|endpoint| endpoint.method == method && endpoint.path == path)
+    }
+
+    /// Every endpoint with this exact template, one per method.
+    pub fn endpoints_at<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Endpoint> {
+        self.endpoints
+            .iter()
+            .filter(move |endpoint| endpoint.path == path)
+    }
+
+    /// The template that the concrete `path` is an instance of, as
+    /// `Endpoint::find` chooses it at run time: static segments first.
+    pub fn template_of(&self, path: &str) -> Option<&str> {
+        self.endpoints
+            .iter()
+            .filter_map(|endpoint| Some((endpoint.template.matches(path)?, &endpoint.path)))
+            .min_by_key(|(priority, _)| *priority)
+            .map(|(_, template)| template.as_str())
+    }
+
+    /// The endpoints that require the scope at `index` into [`Catalog::scopes`].
+    pub fn endpoints_requiring(&self, index: usize) -> impl Iterator<Item = &Endpoint> {
+        self.endpoints
+            .iter()
+            .filter(move |endpoint| endpoint.scopes.contains(&index))
     }
 }
 

@@ -11,6 +11,7 @@
 //!   rendered as `scopes.toml:line:column`;
 //! - `validate`: checks the raw model, one function per kind of entry, and
 //!   builds the catalog;
+//! - `template`: endpoint path templates, and which one a concrete path is;
 //! - `catalog`: the validated model, parsed once per compiler process, and
 //!   look-ups with suggestions;
 //! - `diagnostics`: collects compile errors, and turns a broken file into
@@ -33,6 +34,7 @@ mod expand_requires;
 mod expand_scopes;
 mod scope_file;
 mod scope_name;
+mod template;
 mod validate;
 
 use proc_macro::TokenStream;

@@ -14,6 +14,30 @@ pub struct RawFile {
     pub oauth: Option<Spanned<RawOauth>>,
     #[serde(default)]
     pub resource: Vec<Spanned<RawResource>>,
+    #[serde(default)]
+    pub api: Option<Spanned<RawApi>>,
+    #[serde(default)]
+    pub endpoint: Vec<Spanned<RawEndpoint>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    pub version: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEndpoint {
+    pub operation: Spanned<String>,
+    pub method: Spanned<String>,
+    pub path: Spanned<String>,
+    pub scopes: Spanned<Vec<Spanned<String>>>,
+    pub summary: Spanned<String>,
+    #[serde(default)]
+    pub reference: Option<Spanned<String>>,
+    #[serde(default)]
+    pub variant: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

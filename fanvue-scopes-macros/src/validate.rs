@@ -2,8 +2,9 @@
 //! kind of entry, each collecting its problems, so one build reports all of
 //! them.
 
-use crate::catalog::{Catalog, Oauth, ProtocolScope, Resource, Scope};
-use crate::scope_file::{FileError, RawFile, RawOauth, RawResource, RawScope};
+use crate::catalog::{self, Catalog, Endpoint, Oauth, ProtocolScope, Resource, Scope, Suggestion};
+use crate::scope_file::{FileError, RawEndpoint, RawFile, RawOauth, RawResource, RawScope};
+use crate::template::Template;
 use std::collections::HashMap;
 use toml::Spanned;
 
@@ -29,13 +30,28 @@ pub fn validate(raw: &RawFile) -> Result<Catalog, (FileError, Vec<FileError>)> {
             "no resources: add a `[[resource]]` table with its `[[resource.scope]]` entries",
         ));
     }
+    let api_version = match &raw.api {
+        Some(api) => checker.api_version(&api.get_ref().version),
+        None => {
+            checker.errors.push(FileError::new(
+                0,
+                "no `[api]` table: add one with the Fanvue API `version` the endpoints are of",
+            ));
+            String::new()
+        }
+    };
     let mut catalog = Catalog {
         oauth,
         resources: Vec::new(),
         scopes: Vec::new(),
+        api_version,
+        endpoints: Vec::new(),
     };
     for raw_resource in &raw.resource {
         checker.resource(raw_resource, &mut catalog);
+    }
+    for raw_endpoint in &raw.endpoint {
+        checker.endpoint(raw_endpoint, &mut catalog);
     }
     let mut errors = checker.errors;
     errors.sort_by_key(|error| error.offset);
@@ -58,6 +74,12 @@ struct Checker {
     scope_names: FirstSeen,
     scope_variants: FirstSeen,
     protocol_variants: FirstSeen,
+    operations: FirstSeen,
+    endpoint_variants: FirstSeen,
+    /// `GET /chats/{userUuid}`, and `GET /chats/{}`: a template's shape,
+    /// which two templates of one method must not share.
+    requests: FirstSeen,
+    request_shapes: FirstSeen,
 }
 
 /// The Rust names an entry gets: the one written, and its enum variant.
@@ -124,6 +146,144 @@ impl Checker {
         catalog.resources.push(resource);
     }
 
+    /// `YYYY-MM-DD`, as Fanvue's `X-Fanvue-API-Version` header takes it.
+    fn api_version(&mut self, version: &Spanned<String>) -> String {
+        let text = version.get_ref();
+        let date = text.len() == 10
+            && text.char_indices().all(|(index, c)| match index {
+                4 | 7 => c == '-',
+                _ => c.is_ascii_digit(),
+            });
+        if !date {
+            self.errors.push(at(
+                version,
+                format!("API version {text:?} is not a date such as \"2025-06-26\""),
+            ));
+        }
+        text.clone()
+    }
+
+    fn endpoint(&mut self, raw: &Spanned<RawEndpoint>, catalog: &mut Catalog) {
+        let raw = raw.get_ref();
+        let method = raw.method.get_ref();
+        let known_method = catalog::METHODS.contains(&method.as_str());
+        if !known_method {
+            let hint = match catalog::METHODS
+                .iter()
+                .find(|known| known.eq_ignore_ascii_case(method))
+            {
+                Some(known) => format!("methods are uppercase: write `{known}`"),
+                None => format!("use one of {}", catalog::METHODS.join(", ")),
+            };
+            self.errors.push(at(
+                &raw.method,
+                format!("unknown HTTP method {method:?}; {hint}"),
+            ));
+        }
+        let path = raw.path.get_ref();
+        let template = Template::parse(path)
+            .map_err(|problem| self.errors.push(at(&raw.path, problem)))
+            .ok();
+        if let (true, Some(template)) = (known_method, &template) {
+            let request = format!("{method} {path}");
+            if self
+                .requests
+                .record(&raw.path, &request, Duplicate::Request, &mut self.errors)
+            {
+                let shape = format!("{method} {}", template.shape());
+                let mut clash = Vec::new();
+                self.request_shapes
+                    .record(&raw.path, &shape, Duplicate::Request, &mut clash);
+                self.errors.extend(clash.into_iter().map(|error| FileError {
+                    message: format!(
+                        "`{request}` matches the same requests as another `{method}` template \
+                         with parameters in the same places; one of the two can never be chosen"
+                    ),
+                    ..error
+                }));
+            }
+        }
+        let operation = raw.operation.get_ref();
+        let valid = is_operation_id(operation);
+        if !valid {
+            self.errors.push(at(
+                &raw.operation,
+                format!("operation {operation:?} is not an operationId such as \"listChats\""),
+            ));
+        }
+        let names = self.names(
+            &raw.operation,
+            operation,
+            valid,
+            raw.variant.as_ref(),
+            Enum::Endpoint,
+        );
+        let scopes = self.endpoint_scopes(raw, catalog);
+        let summary = raw.summary.get_ref().trim();
+        if summary.is_empty() {
+            self.errors.push(at(
+                &raw.summary,
+                format!("endpoint `{method} {path}` needs a non-empty `summary` of what it does"),
+            ));
+        }
+        let reference = raw.reference.as_ref().map(|url| self.https_url(url));
+        catalog.endpoints.push(Endpoint {
+            operation: names.name,
+            variant: names.variant,
+            method: method.clone(),
+            path: path.clone(),
+            template: template.unwrap_or(Template {
+                segments: Vec::new(),
+            }),
+            scopes,
+            summary: summary.to_owned(),
+            reference,
+        });
+    }
+
+    /// An endpoint's scopes, as indices into the catalog's: at least one,
+    /// each a known resource scope, none twice.
+    fn endpoint_scopes(&mut self, raw: &RawEndpoint, catalog: &Catalog) -> Vec<usize> {
+        let request = format!("{} {}", raw.method.get_ref(), raw.path.get_ref());
+        if raw.scopes.get_ref().is_empty() {
+            self.errors.push(FileError::new(
+                raw.scopes.span().start,
+                format!(
+                    "endpoint `{request}` has no scopes: list every scope Fanvue requires for it"
+                ),
+            ));
+        }
+        let mut scopes = Vec::new();
+        for name in raw.scopes.get_ref() {
+            let text = name.get_ref();
+            match catalog.scopes.iter().position(|scope| &scope.name == text) {
+                Some(index) if scopes.contains(&index) => self.errors.push(at(
+                    name,
+                    format!("endpoint `{request}` lists `{text}` twice"),
+                )),
+                Some(index) => scopes.push(index),
+                None => {
+                    let hint = if catalog.find_protocol_scope(text).is_some() {
+                        " is a protocol scope; endpoints require resource scopes".to_owned()
+                    } else {
+                        match catalog.suggest(text) {
+                            Suggestion::OtherCase(known) => format!(
+                                " is not a scope of any `[[resource]]`: scopes are case-sensitive; did you mean `{known}`?"
+                            ),
+                            Suggestion::Similar(known) => format!(
+                                " is not a scope of any `[[resource]]`; did you mean `{known}`?"
+                            ),
+                            Suggestion::None => " is not a scope of any `[[resource]]`".to_owned(),
+                        }
+                    };
+                    self.errors
+                        .push(at(name, format!("endpoint `{request}`: `{text}`{hint}")));
+                }
+            }
+        }
+        scopes
+    }
+
     /// A scope entry of either kind, the `index`th of its enum: its names
     /// and its description.
     fn scope(&mut self, raw: &RawScope, kind: Enum, index: usize) -> (Names, String) {
@@ -164,6 +324,7 @@ impl Checker {
             Enum::Resource => (&mut self.resource_names, &mut self.resource_variants),
             Enum::Scope => (&mut self.scope_names, &mut self.scope_variants),
             Enum::ProtocolScope => (&mut self.scope_names, &mut self.protocol_variants),
+            Enum::Endpoint => (&mut self.operations, &mut self.endpoint_variants),
         };
         let new_name =
             valid && names_seen.record(spanned, name, Duplicate::Name(kind), &mut self.errors);
@@ -206,6 +367,7 @@ enum Enum {
     Resource,
     Scope,
     ProtocolScope,
+    Endpoint,
 }
 
 /// What two entries share, for the wording of the error.
@@ -213,6 +375,8 @@ enum Enum {
 enum Duplicate {
     Name(Enum),
     Variant(Enum),
+    /// An endpoint's method and path.
+    Request,
 }
 
 impl Duplicate {
@@ -222,11 +386,14 @@ impl Duplicate {
             Duplicate::Name(Enum::Scope | Enum::ProtocolScope) => {
                 format!("duplicate scope `{name}`")
             }
+            Duplicate::Name(Enum::Endpoint) => format!("duplicate operation `{name}`"),
+            Duplicate::Request => format!("duplicate endpoint `{name}`"),
             Duplicate::Variant(kind) => {
                 let what = match kind {
                     Enum::Resource => "resource",
                     Enum::Scope => "scope",
                     Enum::ProtocolScope => "protocol scope",
+                    Enum::Endpoint => "endpoint",
                 };
                 format!(
                     "duplicate {what} variant `{name}`: give one of the two its own `variant = \"...\"`"
@@ -328,6 +495,13 @@ pub fn upper_camel_case(name: &str) -> String {
         .collect()
 }
 
+/// An OpenAPI `operationId` that a variant can be derived from: letters
+/// and digits, starting with a letter.
+fn is_operation_id(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn is_variant_ident(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_uppercase())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -348,7 +522,7 @@ mod tests {
     }
 
     /// A valid `[oauth]` table, appended to the cases that are not about it.
-    const OAUTH: &str = "\n[oauth]\nauthorize_url = \"https://a.example/auth\"\ntoken_url = \"https://a.example/token\"\napi_base_url = \"https://api.example\"\n\n[[oauth.protocol_scope]]\nname = \"openid\"\ndescription = \"Identity.\"\n";
+    const OAUTH: &str = "\n[oauth]\nauthorize_url = \"https://a.example/auth\"\ntoken_url = \"https://a.example/token\"\napi_base_url = \"https://api.example\"\n\n[[oauth.protocol_scope]]\nname = \"openid\"\ndescription = \"Identity.\"\n\n[api]\nversion = \"2025-06-26\"\n";
 
     const CHAT: &str = "[[resource]]\nname = \"Chat\"\n\n[[resource.scope]]\nname = \"read:chat\"\ndescription = \"Read chats.\"\n";
 
@@ -486,7 +660,8 @@ mod tests {
         assert_eq!(
             rendered(CHAT.to_owned()),
             [
-                "scopes.toml:1:1: no `[oauth]` table: add one with `authorize_url`, `token_url` and `api_base_url`"
+                "scopes.toml:1:1: no `[oauth]` table: add one with `authorize_url`, `token_url` and `api_base_url`",
+                "scopes.toml:1:1: no `[api]` table: add one with the Fanvue API `version` the endpoints are of",
             ]
         );
         let insecure = OAUTH.replace("https://a.example/token", "http://a.example/token");
