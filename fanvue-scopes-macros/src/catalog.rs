@@ -44,6 +44,8 @@ pub struct Resource {
 /// A resource scope: what handlers require.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
+    /// Its place in [`Catalog::scopes`], and its bit in a mask.
+    pub index: usize,
     pub name: String,
     pub variant: String,
     pub description: String,

@@ -12,9 +12,9 @@ use syn::{Attribute, Ident, Token, Visibility};
 
 /// `#[attrs] pub enum Name;`: the hand-written part of a generated enum.
 pub struct EnumDecl {
-    attrs: Vec<Attribute>,
-    vis: Visibility,
-    ident: Ident,
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub ident: Ident,
 }
 
 impl Parse for EnumDecl {
@@ -66,9 +66,13 @@ fn catalog_items(catalog: &Catalog, decls: &CatalogDecls) -> TokenStream {
     let variants: Vec<Variant> = catalog
         .scopes
         .iter()
-        .map(|scope| {
+        .enumerate()
+        .map(|(index, scope)| {
             let resource = &catalog.resource_of(scope).name;
-            Variant::new(&scope.name, &scope.variant, &scope.description, resource)
+            let mut variant =
+                Variant::new(&scope.name, &scope.variant, &scope.description, resource);
+            variant.doc += &endpoints_doc(catalog, index);
+            variant
         })
         .collect();
     let scope_enum = string_enum(&decls.scope, &variants, &markdown_table(catalog));
@@ -80,6 +84,13 @@ fn catalog_items(catalog: &Catalog, decls: &CatalogDecls) -> TokenStream {
         .scopes
         .iter()
         .map(|scope| format_ident!("{}", catalog.resource_of(scope).variant));
+    let scope_endpoints = (0..catalog.scopes.len()).map(|index| {
+        let endpoints = catalog
+            .endpoints_requiring(index)
+            .map(|endpoint| format_ident!("{}", endpoint.variant));
+        quote!(&[#(crate::Endpoint::#endpoints),*])
+    });
+    let scope_variants_again = variants.iter().map(|variant| &variant.ident);
     quote! {
         #scope_enum
 
@@ -88,6 +99,13 @@ fn catalog_items(catalog: &Catalog, decls: &CatalogDecls) -> TokenStream {
             pub const fn resource(self) -> #resource_ident {
                 match self {
                     #(#scope_ident::#scope_variants => #resource_ident::#scope_resources,)*
+                }
+            }
+
+            /// The endpoints that require this scope (among others, maybe), by path.
+            pub const fn endpoints(self) -> &'static [crate::Endpoint] {
+                match self {
+                    #(#scope_ident::#scope_variants_again => #scope_endpoints,)*
                 }
             }
         }
@@ -279,19 +297,63 @@ fn string_enum(decl: &EnumDecl, variants: &[Variant<'_>], extra_doc: &str) -> To
     }
 }
 
-/// The scope table in Markdown, linking each scope to its variant.
+/// The scope table in Markdown, linking each scope to its variant, with
+/// the endpoints each unlocks folded away, grouped by their first segment.
 pub fn markdown_table(catalog: &Catalog) -> String {
-    let mut table = String::from("| Resource | Scope | What it grants |\n|---|---|---|\n");
-    for scope in &catalog.scopes {
+    let mut table = String::from(
+        "| Resource | Scope | What it grants | Endpoints that require it |\n|---|---|---|---|\n",
+    );
+    for (index, scope) in catalog.scopes.iter().enumerate() {
+        let groups = endpoint_groups(catalog, index);
+        let count: usize = groups.iter().map(|(_, links)| links.len()).sum();
+        let lines: Vec<String> = groups
+            .iter()
+            .map(|(group, links)| format!("**{group}**: {}", links.join(", ")))
+            .collect();
         table += &format!(
-            "| {} | [`{}`](crate::Scope::{}) | {} |\n",
+            "| {} | [`{}`](crate::Scope::{}) | {} | <details><summary>{count} endpoint{}</summary>{}</details> |\n",
             catalog.resource_of(scope).name,
             scope.name,
             scope.variant,
             scope.description.replace('|', "\\|"),
+            if count == 1 { "" } else { "s" },
+            lines.join("<br>"),
         );
     }
     table
+}
+
+/// The endpoints that require the scope at `index`, as doc links, grouped
+/// by the first segment of their path (`/chats`), in catalog order.
+fn endpoint_groups(catalog: &Catalog, index: usize) -> Vec<(String, Vec<String>)> {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for endpoint in catalog.endpoints_requiring(index) {
+        let group = endpoint.path.split('/').nth(1).unwrap_or_default();
+        let group = format!("/{group}");
+        let link = format!(
+            "[`{}`](crate::Endpoint::{})",
+            endpoint.request(),
+            endpoint.variant
+        );
+        match groups.last_mut() {
+            Some((last, links)) if *last == group => links.push(link),
+            _ => groups.push((group, vec![link])),
+        }
+    }
+    groups
+}
+
+/// The list of endpoints appended to a `Scope` variant's docs.
+fn endpoints_doc(catalog: &Catalog, index: usize) -> String {
+    let groups = endpoint_groups(catalog, index);
+    if groups.is_empty() {
+        return String::new();
+    }
+    let mut doc = String::from("\n\nRequired by these endpoints:\n");
+    for (group, links) in groups {
+        doc += &format!("- {group}: {}\n", links.join(", "));
+    }
+    doc
 }
 #[cfg(test)]
 mod tests {

@@ -2,9 +2,10 @@
 //! granted scopes come from, and puts a fail-closed guard in front of the fn
 //! body.
 
-use crate::catalog::{Catalog, Scope};
+use crate::catalog::{Catalog, Endpoint, Scope};
 use crate::crate_path::CratePath;
 use crate::diagnostics::{self, Errors};
+use crate::endpoint_ref::{self, EndpointRef};
 use crate::expand_scopes::scope_set;
 use crate::scope_name::{self, ScopeName};
 use proc_macro2::{Span, TokenStream};
@@ -19,14 +20,39 @@ use syn::{
 };
 
 syn::custom_keyword!(from);
+syn::custom_keyword!(calls);
 
 /// The attribute's arguments as written.
 #[derive(Default)]
 struct Args {
     all: Vec<ScopeName>,
     any: Vec<AnyGroup>,
+    calls: Vec<CallsGroup>,
     from: Option<Expr>,
     krate: Option<CratePath>,
+}
+
+/// `calls(GET "/chats", POST "/chats")`: the endpoints the fn calls, whose
+/// scopes it requires.
+struct CallsGroup {
+    span: Span,
+    endpoints: Vec<EndpointRef>,
+}
+
+impl CallsGroup {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        input.parse::<calls>()?;
+        let content;
+        let paren = syn::parenthesized!(content in input);
+        let endpoints = Punctuated::<EndpointRef, Token![,]>::parse_terminated_with(
+            &content,
+            EndpointRef::parse,
+        )?;
+        Ok(CallsGroup {
+            span: paren.span.join(),
+            endpoints: endpoints.into_iter().collect(),
+        })
+    }
 }
 
 /// `any(read:fan, read:creator)`: one of these is enough.
@@ -52,6 +78,8 @@ impl Parse for Args {
                     return Err(syn::Error::new(keyword.span, "`from = ..` is given twice"));
                 }
                 args.from = Some(input.parse()?);
+            } else if input.peek(calls) && input.peek2(token::Paren) {
+                args.calls.push(input.call(CallsGroup::parse)?);
             } else if input.peek(Ident::peek_any) && input.peek2(token::Paren) {
                 args.any.push(input.call(AnyGroup::parse)?);
             } else {
@@ -72,7 +100,8 @@ impl AnyGroup {
             return Err(syn::Error::new(
                 keyword.span(),
                 format!(
-                    "unknown group `{keyword}(..)`; write `any(..)` for scopes of which one is enough"
+                    "unknown group `{keyword}(..)`; write `any(..)` for scopes of which one is \
+                     enough, or `calls(..)` for the endpoints the fn calls"
                 ),
             ));
         }
@@ -119,10 +148,12 @@ impl Parse for Function {
     }
 }
 
-/// The checked requirement.
+/// The checked requirement: `all` holds the scopes named on their own,
+/// then those of the endpoints in `calls`.
 struct Requirement<'c> {
     all: Vec<&'c Scope>,
     any: Vec<Vec<&'c Scope>>,
+    calls: Vec<&'c Endpoint>,
 }
 
 /// The fn with its guard in front of the body.
@@ -153,14 +184,34 @@ fn check_requirement<'c>(
     catalog: &'c Catalog,
     errors: &mut Errors,
 ) -> Requirement<'c> {
-    if args.all.is_empty() && args.any.is_empty() {
+    if args.all.is_empty() && args.any.is_empty() && args.calls.is_empty() {
         errors.push(syn::Error::new(
             Span::call_site(),
-            "`#[requires]` needs at least one scope, such as `#[requires(read:chat)]`; \
+            "`#[requires]` needs at least one scope, such as `#[requires(read:chat)]`, or \
+             the endpoints the fn calls, `#[requires(calls(GET \"/chats\"))]`; \
              an empty requirement would guard nothing",
         ));
     }
-    let all = scope_name::resolve_all(&args.all, catalog, errors);
+    let mut all = scope_name::resolve_all(&args.all, catalog, errors);
+    let mut refs = Vec::new();
+    for group in &args.calls {
+        if group.endpoints.is_empty() {
+            errors.push(syn::Error::new(
+                group.span,
+                "`calls()` needs at least one endpoint, such as `calls(GET \"/chats\")`",
+            ));
+        }
+        refs.extend(&group.endpoints);
+    }
+    let calls = endpoint_ref::resolve_all(refs, catalog, errors);
+    for endpoint in &calls {
+        for &index in &endpoint.scopes {
+            let scope = &catalog.scopes[index];
+            if !all.iter().any(|required| required.name == scope.name) {
+                all.push(scope);
+            }
+        }
+    }
     let any = args
         .any
         .iter()
@@ -175,7 +226,8 @@ fn check_requirement<'c>(
             for (name, scope) in group.names.iter().zip(&scopes) {
                 if all.iter().any(|required| required.name == scope.name) {
                     errors.push(name.error(format!(
-                        "duplicate scope `{}`: it is already required on its own, so listing it in `any(..)` changes nothing",
+                        "duplicate scope `{}`: it is already required, on its own or by an endpoint \
+                         in `calls(..)`, so listing it in `any(..)` changes nothing",
                         scope.name
                     )));
                 }
@@ -183,7 +235,7 @@ fn check_requirement<'c>(
             scopes
         })
         .collect();
-    Requirement { all, any }
+    Requirement { all, any, calls }
 }
 
 /// What the signature must allow: a guard that runs non-const code once and
@@ -441,7 +493,20 @@ pub fn companion_name(handler: &Ident) -> Ident {
 /// The "Required scopes" section appended to the fn's docs, as one
 /// attribute: one per line would cost the compiler more, per handler.
 fn required_scopes_doc(requirement: &Requirement<'_>) -> String {
-    let item = |scope: &&Scope| format!("- `{}`: {}\n", scope.name, scope.description);
+    let item = |scope: &&Scope| {
+        let callers: Vec<String> = requirement
+            .calls
+            .iter()
+            .filter(|endpoint| endpoint.scopes.contains(&scope.index))
+            .map(|endpoint| format!("`{}`", endpoint.request()))
+            .collect();
+        let callers = if callers.is_empty() {
+            String::new()
+        } else {
+            format!(" (for {})", callers.join(", "))
+        };
+        format!("- `{}`: {}{callers}\n", scope.name, scope.description)
+    };
     let mut doc = String::from(
         "\n# Required scopes\n\n\
          Checked before the body runs; a caller without them is refused with `InsufficientScope`.\n",

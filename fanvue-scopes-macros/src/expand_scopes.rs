@@ -1,9 +1,11 @@
 //! `scope!(..)` and `scopes![..]`: checked names to `Scope` and `ScopeSet`;
+//! `endpoint!(GET "/chats")`: a checked endpoint to `Endpoint`;
 //! `requirement_of!(handler)`: a handler's requirement, by its path.
 
-use crate::catalog::Scope;
+use crate::catalog::{Endpoint, Scope};
 use crate::crate_path::CratePath;
 use crate::diagnostics::{self, Errors};
+use crate::endpoint_ref::EndpointRef;
 use crate::scope_name::{self, ScopeName};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -56,6 +58,39 @@ pub fn scopes(input: ScopesInput) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
     let scopes = scope_name::resolve_all(&input.names, catalog, &mut errors);
     errors.finish(scope_set(&input.krate, &scopes))
+}
+
+/// `$crate; GET "/chats"`
+pub struct EndpointInput {
+    krate: CratePath,
+    endpoint: EndpointRef,
+}
+
+impl Parse for EndpointInput {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let krate = input.parse()?;
+        let endpoint = EndpointRef::parse(input)?;
+        if !input.is_empty() {
+            return Err(
+                input.error("`endpoint!` takes one endpoint, such as `endpoint!(GET \"/chats\")`")
+            );
+        }
+        Ok(EndpointInput { krate, endpoint })
+    }
+}
+
+pub fn endpoint(input: EndpointInput) -> syn::Result<TokenStream> {
+    let catalog = diagnostics::catalog(Span::call_site())?;
+    Ok(endpoint_path(
+        &input.krate,
+        input.endpoint.resolve(catalog)?,
+    ))
+}
+
+/// `$crate::Endpoint::ListChats`
+pub fn endpoint_path(krate: &CratePath, endpoint: &Endpoint) -> TokenStream {
+    let variant = format_ident!("{}", endpoint.variant);
+    quote!(#krate::Endpoint::#variant)
 }
 
 /// `$crate::Scope::ReadChat`

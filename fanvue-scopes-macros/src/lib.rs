@@ -16,8 +16,8 @@
 //!   look-ups with suggestions;
 //! - `diagnostics`: collects compile errors, and turns a broken file into
 //!   errors at the macro call;
-//! - `scope_name`: scope names as written in macro input, resolved against
-//!   the catalog;
+//! - `scope_name`, `endpoint_ref`: scope names and endpoints as written in
+//!   macro input, resolved against the catalog;
 //! - `crate_path`: the one path generated code reaches `fanvue-scopes` by;
 //! - `expand_requires`, `expand_scopes`, `expand_generate`: one per macro
 //!   family, each turning parsed input into code.
@@ -29,6 +29,8 @@
 mod catalog;
 mod crate_path;
 mod diagnostics;
+mod endpoint_ref;
+mod expand_endpoints;
 mod expand_generate;
 mod expand_requires;
 mod expand_scopes;
@@ -86,6 +88,14 @@ pub fn scopes(input: TokenStream) -> TokenStream {
     expand(input, expand_scopes::scopes)
 }
 
+/// One endpoint, checked at compile time: `endpoint!(GET "/chats")` is
+/// `Endpoint::ListChats`. Called through the `fanvue_scopes::endpoint!` shim.
+#[doc(hidden)]
+#[proc_macro]
+pub fn endpoint(input: TokenStream) -> TokenStream {
+    expand(input, expand_scopes::endpoint)
+}
+
 /// The requirement `#[requires]` put on an `async fn` handler, by the
 /// handler's path. Called through the `fanvue_scopes::requirement_of!` shim.
 #[doc(hidden)]
@@ -108,6 +118,14 @@ pub fn __generate_catalog(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn __generate_oauth(input: TokenStream) -> TokenStream {
     expand(input, expand_generate::generate_oauth)
+}
+
+/// Generates `Endpoint`, `API_VERSION` and the route tree from the
+/// `[[endpoint]]` entries. Only `fanvue-scopes` calls this, once.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __generate_endpoints(input: TokenStream) -> TokenStream {
+    expand(input, expand_endpoints::generate_endpoints)
 }
 
 /// The scope table of `scopes.toml` as Markdown, for the crate docs.

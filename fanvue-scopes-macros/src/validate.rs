@@ -137,6 +137,7 @@ impl Checker {
             let (names, description) = self.scope(raw_scope.get_ref(), Enum::Scope, index);
             resource.scopes.push(catalog.scopes.len());
             catalog.scopes.push(Scope {
+                index,
                 name: names.name,
                 variant: names.variant,
                 description,

@@ -75,6 +75,7 @@ pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 pub mod bearer;
+mod endpoint;
 mod error;
 pub mod oauth;
 #[cfg(feature = "utoipa")]
@@ -90,6 +91,7 @@ mod set;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use endpoint::{API_VERSION, CallRefused, Endpoint};
 pub use error::{InsufficientScope, ParseScopeSetError, Unauthenticated, UnknownScope};
 #[cfg(feature = "registry")]
 pub use registry::{Handler, handlers, required_by_all_handlers};
@@ -237,6 +239,33 @@ macro_rules! scope {
 macro_rules! scopes {
     ($($names:tt)*) => {
         $crate::__private::scopes!($crate; $($names)*)
+    };
+}
+
+/// One [`Endpoint`] of the Fanvue API by its method and path template,
+/// checked at compile time and usable in `const`.
+///
+/// ```
+/// use fanvue_scopes::{endpoint, scopes, Endpoint};
+///
+/// const SEND: Endpoint = endpoint!(POST "/chats/{userUuid}/message");
+/// assert_eq!(SEND, Endpoint::SendMessage);
+/// assert_eq!(SEND.scopes(), scopes![write:chat]);
+/// ```
+///
+/// A path that is no endpoint's template is an error that names the
+/// nearest one; a template without that method lists the methods it has;
+/// a concrete path names its template:
+///
+/// ```text
+/// error: unknown endpoint `GET /chat`; did you mean `GET /chats`?
+/// error: `/chats/unread` has no `POST` endpoint; it has `GET`
+/// error: `/chats/123/messages` is a concrete path; write its template: `GET /chats/{userUuid}/messages`
+/// ```
+#[macro_export]
+macro_rules! endpoint {
+    ($($endpoint:tt)*) => {
+        $crate::__private::endpoint!($crate; $($endpoint)*)
     };
 }
 

@@ -1,6 +1,6 @@
 //! What only the macros' expansions may call; not part of the API.
 
-pub use fanvue_scopes_macros::{requirement_of, scope, scopes};
+pub use fanvue_scopes_macros::{endpoint, requirement_of, scope, scopes};
 
 #[cfg(feature = "registry")]
 pub use inventory;

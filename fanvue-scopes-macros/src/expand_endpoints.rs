@@ -1,0 +1,221 @@
+//! `__generate_endpoints!`: the `Endpoint` enum, its documented variants,
+//! and the route tree `Endpoint::find` walks; all from the `[[endpoint]]`
+//! entries of the catalog, once, inside `fanvue-scopes`.
+
+use crate::catalog::{Catalog, Endpoint};
+use crate::diagnostics;
+use crate::expand_generate::EnumDecl;
+use crate::template::Segment;
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::Ident;
+
+pub fn generate_endpoints(decl: EnumDecl) -> syn::Result<TokenStream> {
+    let catalog = diagnostics::catalog(Span::call_site())?;
+    Ok(endpoint_items(catalog, &decl))
+}
+
+fn endpoint_items(catalog: &Catalog, decl: &EnumDecl) -> TokenStream {
+    let EnumDecl { attrs, vis, ident } = decl;
+    let endpoints = &catalog.endpoints;
+    let count = endpoints.len();
+    let idents: Vec<Ident> = endpoints
+        .iter()
+        .map(|endpoint| format_ident!("{}", endpoint.variant))
+        .collect();
+    let docs = endpoints
+        .iter()
+        .map(|endpoint| variant_doc(catalog, endpoint));
+    let discriminants = (0..count).map(|index| index as u8);
+    let methods = endpoints.iter().map(|endpoint| &endpoint.method);
+    let paths = endpoints.iter().map(|endpoint| &endpoint.path);
+    let operations = endpoints.iter().map(|endpoint| &endpoint.operation);
+    let summaries = endpoints.iter().map(|endpoint| &endpoint.summary);
+    let references = endpoints.iter().map(|endpoint| match &endpoint.reference {
+        Some(url) => quote!(::core::option::Option::Some(#url)),
+        None => quote!(::core::option::Option::None),
+    });
+    let scope_sets = endpoints.iter().map(|endpoint| {
+        let scopes = endpoint
+            .scopes
+            .iter()
+            .map(|&index| format_ident!("{}", catalog.scopes[index].variant));
+        quote!(crate::ScopeSet::from_scopes(&[#(crate::Scope::#scopes),*]))
+    });
+    let version = &catalog.api_version;
+    let version_doc = format!(
+        "The Fanvue API version the catalog is of, `{version}`: send it as the \
+         `X-Fanvue-API-Version` header."
+    );
+    let routes = RouteTree::build(endpoints).into_tokens(ident, &idents);
+    quote! {
+        #[doc = #version_doc]
+        pub const API_VERSION: &str = #version;
+
+        #(#attrs)*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+        #[non_exhaustive]
+        #[repr(u8)]
+        #vis enum #ident {
+            #(
+                #[doc = #docs]
+                #idents = #discriminants,
+            )*
+        }
+
+        impl #ident {
+            /// Every endpoint, in `scopes.toml` order (by path).
+            pub const ALL: [#ident; #count] = [#(#ident::#idents),*];
+
+            /// The HTTP method, such as `"GET"`.
+            pub const fn method(self) -> &'static str {
+                match self {
+                    #(#ident::#idents => #methods,)*
+                }
+            }
+
+            /// The path template, such as `"/chats/{userUuid}/messages"`.
+            pub const fn path(self) -> &'static str {
+                match self {
+                    #(#ident::#idents => #paths,)*
+                }
+            }
+
+            /// Every scope a token needs to call this endpoint.
+            pub const fn scopes(self) -> crate::ScopeSet {
+                match self {
+                    #(#ident::#idents => #scope_sets,)*
+                }
+            }
+
+            /// Fanvue's name for the operation (its OpenAPI `operationId`), such as `"listChats"`.
+            pub const fn operation(self) -> &'static str {
+                match self {
+                    #(#ident::#idents => #operations,)*
+                }
+            }
+
+            /// What the endpoint does, in a sentence.
+            pub const fn summary(self) -> &'static str {
+                match self {
+                    #(#ident::#idents => #summaries,)*
+                }
+            }
+
+            /// The endpoint's page in Fanvue's API reference, where known.
+            pub const fn reference(self) -> ::core::option::Option<&'static str> {
+                match self {
+                    #(#ident::#idents => #references,)*
+                }
+            }
+        }
+
+        #routes
+    }
+}
+
+/// "`GET /chats`: List chats." with its scopes and reference link.
+fn variant_doc(catalog: &Catalog, endpoint: &Endpoint) -> String {
+    let scopes: Vec<String> = endpoint
+        .scopes
+        .iter()
+        .map(|&index| {
+            let scope = &catalog.scopes[index];
+            format!("[`{}`](crate::Scope::{})", scope.name, scope.variant)
+        })
+        .collect();
+    let mut doc = format!(
+        "`{}`: {}\n\nRequires {}.",
+        endpoint.request(),
+        endpoint.summary,
+        scopes.join(", ")
+    );
+    if let Some(url) = &endpoint.reference {
+        doc += &format!(" [Fanvue reference]({url}).");
+    }
+    doc
+}
+
+/// The endpoints' templates as a tree of segments. A node is reached by a
+/// path's segments, static children tried before the parameter child; its
+/// endpoints are the methods of the template that ends there.
+#[derive(Default)]
+struct RouteTree {
+    nodes: Vec<Node>,
+    depth: usize,
+}
+
+#[derive(Default)]
+struct Node {
+    statics: Vec<(String, usize)>,
+    param: Option<usize>,
+    endpoints: Vec<usize>,
+}
+
+impl RouteTree {
+    fn build(endpoints: &[Endpoint]) -> Self {
+        let mut tree = RouteTree {
+            nodes: vec![Node::default()],
+            depth: 0,
+        };
+        for (index, endpoint) in endpoints.iter().enumerate() {
+            let segments = &endpoint.template.segments;
+            tree.depth = tree.depth.max(segments.len());
+            let mut node = 0;
+            for segment in segments {
+                node = tree.child(node, segment);
+            }
+            tree.nodes[node].endpoints.push(index);
+        }
+        tree
+    }
+
+    fn child(&mut self, parent: usize, segment: &Segment) -> usize {
+        let existing = match segment {
+            Segment::Static(text) => self.nodes[parent]
+                .statics
+                .iter()
+                .find(|(child_text, _)| child_text == text)
+                .map(|&(_, child)| child),
+            Segment::Param(_) => self.nodes[parent].param,
+        };
+        if let Some(child) = existing {
+            return child;
+        }
+        let child = self.nodes.len();
+        self.nodes.push(Node::default());
+        match segment {
+            Segment::Static(text) => self.nodes[parent].statics.push((text.clone(), child)),
+            Segment::Param(_) => self.nodes[parent].param = Some(child),
+        }
+        child
+    }
+
+    /// `ROUTE_NODES` and `MAX_SEGMENTS`, for `crate::endpoint`.
+    fn into_tokens(self, endpoint_enum: &Ident, variants: &[Ident]) -> TokenStream {
+        let count = self.nodes.len();
+        let depth = self.depth;
+        let nodes = self.nodes.iter().map(|node| {
+            let statics = node
+                .statics
+                .iter()
+                .map(|(text, child)| quote!((#text, #child)));
+            let param = node.param.unwrap_or(usize::MAX);
+            let endpoints = node.endpoints.iter().map(|&index| &variants[index]);
+            quote! {
+                crate::endpoint::RouteNode {
+                    statics: &[#(#statics),*],
+                    param: #param,
+                    endpoints: &[#(#endpoint_enum::#endpoints),*],
+                }
+            }
+        });
+        quote! {
+            /// The longest template, in segments: a longer path is no endpoint.
+            pub(crate) const MAX_SEGMENTS: usize = #depth;
+
+            /// The route tree; the root is the first node.
+            pub(crate) static ROUTE_NODES: [crate::endpoint::RouteNode; #count] = [#(#nodes),*];
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! `Endpoint`, generated from the `[[endpoint]]` entries of `scopes.toml`,
+//! and finding the endpoint a request is for.
+
+use crate::{InsufficientScope, Requirement, ScopeSet};
+use std::fmt;
+
+fanvue_scopes_macros::__generate_endpoints! {
+    /// One operation of the Fanvue API, and the scopes a token needs to call
+    /// it: `GET /chats` needs `read:chat`.
+    ///
+    /// There is one variant per operation in `scopes.toml`, named after
+    /// Fanvue's `operationId`. Name one checked at compile time with
+    /// [`endpoint!`](crate::endpoint!), find the one a request is for with
+    /// [`find`](Endpoint::find), and check a token's scopes before calling
+    /// it with [`check`](Endpoint::check).
+    ///
+    /// ```
+    /// use fanvue_scopes::{endpoint, scopes, Endpoint};
+    ///
+    /// const MESSAGES: Endpoint = endpoint!(GET "/chats/{userUuid}/messages");
+    /// assert_eq!(MESSAGES, Endpoint::ListMessages);
+    /// assert_eq!(MESSAGES.to_string(), "GET /chats/{userUuid}/messages");
+    /// assert_eq!(MESSAGES.scopes(), scopes![read:chat]);
+    ///
+    /// let found = Endpoint::find("GET", "/chats/0b7c1a9e/messages?size=20");
+    /// assert_eq!(found, Some(Endpoint::ListMessages));
+    /// ```
+    ///
+    /// The enum is `#[non_exhaustive]`: Fanvue adds endpoints, and a new one
+    /// is a new variant, not a breaking change.
+    pub enum Endpoint;
+}
+
+/// One node of the route tree that `__generate_endpoints!` writes: a path's
+/// segments lead from the root to the node of its template.
+pub(crate) struct RouteNode {
+    /// Static segments and the node each leads to.
+    pub(crate) statics: &'static [(&'static str, usize)],
+    /// The node a parameter segment leads to; `usize::MAX` for none.
+    pub(crate) param: usize,
+    /// The endpoints of the template that ends here, one per method.
+    pub(crate) endpoints: &'static [Endpoint],
+}
+
+impl Endpoint {
+    /// The endpoint a request with this method and concrete path is for,
+    /// such as `ListMessages` for `GET /chats/0b7c1a9e/messages?size=20`.
+    ///
+    /// The path is matched as the API's router would: the query string and
+    /// fragment are ignored, a static segment wins over a parameter
+    /// (`/chats/unread` is not `/chats/{userUuid}`), a parameter is never
+    /// empty, and the method is compared exactly (`"GET"`). A path with no
+    /// template, or whose template lacks the method, is `None`.
+    ///
+    /// It never allocates, never panics, and takes time linear in the
+    /// length of `path`, whatever it holds.
+    pub fn find(method: &str, path: &str) -> Option<Endpoint> {
+        let end = path.find(['?', '#']).unwrap_or(path.len());
+        let rest = path.get(..end)?.strip_prefix('/')?;
+        let mut segments = [""; MAX_SEGMENTS];
+        let mut count = 0;
+        for segment in rest.split('/') {
+            *segments.get_mut(count)? = segment;
+            count += 1;
+        }
+        let node = walk(0, segments.get(..count)?)?;
+        ROUTE_NODES
+            .get(node)?
+            .endpoints
+            .iter()
+            .copied()
+            .find(|endpoint| endpoint.method() == method)
+    }
+
+    /// Whether a token with `granted` may call this endpoint.
+    pub const fn is_callable_with(self, granted: ScopeSet) -> bool {
+        granted.contains_all(self.scopes())
+    }
+
+    /// `Ok` if a token with `granted` may call this endpoint; else the error
+    /// that names the endpoint and the scopes it lacks.
+    pub fn check(self, granted: ScopeSet) -> Result<(), CallRefused> {
+        if self.is_callable_with(granted) {
+            Ok(())
+        } else {
+            Err(CallRefused::new(self, granted))
+        }
+    }
+
+    /// The endpoint's scopes as a [`Requirement`] (all of them), as a
+    /// handler that calls it would require.
+    pub const fn requirement(self) -> Requirement {
+        Requirement::new(self.scopes(), &[])
+    }
+}
+
+/// The node of the highest-priority template that `segments` is an
+/// instance of: at each segment the static child is tried first, and the
+/// parameter child if the static one leads nowhere.
+fn walk(node: usize, segments: &[&str]) -> Option<usize> {
+    let route = ROUTE_NODES.get(node)?;
+    let Some((segment, rest)) = segments.split_first() else {
+        return (!route.endpoints.is_empty()).then_some(node);
+    };
+    if segment.is_empty() {
+        return None;
+    }
+    if let Some(&(_, child)) = route.statics.iter().find(|(text, _)| text == segment) {
+        if let Some(found) = walk(child, rest) {
+            return Some(found);
+        }
+    }
+    walk(route.param, rest)
+}
+
+impl fmt::Display for Endpoint {
+    /// `GET /chats/{userUuid}/messages`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method(), self.path())
+    }
+}
+
+impl ScopeSet {
+    /// The endpoints a token with these scopes may call, in catalog order.
+    ///
+    /// ```
+    /// use fanvue_scopes::{scopes, Endpoint};
+    ///
+    /// let callable: Vec<Endpoint> = scopes![read:self].callable_endpoints().collect();
+    /// assert!(callable.contains(&Endpoint::GetCurrentUser));
+    /// assert!(!callable.contains(&Endpoint::ListChats));
+    /// ```
+    pub fn callable_endpoints(self) -> impl Iterator<Item = Endpoint> + Clone {
+        Endpoint::ALL
+            .into_iter()
+            .filter(move |endpoint| endpoint.is_callable_with(self))
+    }
+}
+
+/// A call to a Fanvue endpoint that the token's scopes do not cover:
+/// refused before it was sent, or refused by Fanvue with `403`.
+///
+/// Like [`InsufficientScope`], it names what was required and what is
+/// missing; it also names the endpoint.
+///
+/// ```
+/// use fanvue_scopes::{endpoint, scopes};
+///
+/// let refused = endpoint!(POST "/chats/{userUuid}/message")
+///     .check(scopes![read:chat])
+///     .unwrap_err();
+/// assert_eq!(refused.missing(), scopes![write:chat]);
+/// assert_eq!(
+///     refused.to_string(),
+///     "insufficient scope for `POST /chats/{userUuid}/message`: requires `write:chat`; missing `write:chat`"
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallRefused {
+    endpoint: Endpoint,
+    granted: ScopeSet,
+    by_fanvue: bool,
+}
+
+impl CallRefused {
+    /// Refused before the call: `granted` does not cover `endpoint`.
+    pub(crate) const fn new(endpoint: Endpoint, granted: ScopeSet) -> Self {
+        CallRefused {
+            endpoint,
+            granted,
+            by_fanvue: false,
+        }
+    }
+
+    /// Fanvue answered `403` to a call the token's scopes, as the client
+    /// knew them, seemed to cover.
+    pub const fn by_fanvue(endpoint: Endpoint, granted: ScopeSet) -> Self {
+        CallRefused {
+            endpoint,
+            granted,
+            by_fanvue: true,
+        }
+    }
+
+    /// The endpoint called.
+    pub const fn endpoint(&self) -> Endpoint {
+        self.endpoint
+    }
+
+    /// The scopes the token was known to carry.
+    pub const fn granted(&self) -> ScopeSet {
+        self.granted
+    }
+
+    /// The endpoint's scopes that the token lacks. When Fanvue refused a
+    /// call the token seemed to cover, the token's real scopes are not what
+    /// the client was told, and this is all of the endpoint's scopes.
+    pub const fn missing(&self) -> ScopeSet {
+        let missing = self.endpoint.scopes().difference(self.granted);
+        if missing.is_empty() {
+            self.endpoint.scopes()
+        } else {
+            missing
+        }
+    }
+
+    /// Whether Fanvue refused it (`403`), rather than the check before
+    /// sending.
+    pub const fn is_from_fanvue(&self) -> bool {
+        self.by_fanvue
+    }
+
+    /// The same refusal as a handler's [`InsufficientScope`], for an app
+    /// that answers its own caller with `403 insufficient_scope`.
+    pub fn into_insufficient_scope(self) -> InsufficientScope {
+        InsufficientScope::new(
+            self.endpoint.requirement(),
+            self.granted.difference(self.missing()),
+        )
+    }
+}
+
+impl fmt::Display for CallRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (endpoint, required) = (self.endpoint, self.endpoint.scopes());
+        if self.by_fanvue {
+            write!(
+                f,
+                "Fanvue refused `{endpoint}` with 403: it requires `{required}`, and the token lacks some of them"
+            )
+        } else {
+            write!(
+                f,
+                "insufficient scope for `{endpoint}`: requires `{required}`; missing `{}`",
+                self.missing()
+            )
+        }
+    }
+}
+
+impl std::error::Error for CallRefused {}
