@@ -216,13 +216,14 @@ fn the_least_privilege_union_over_handlers() {
             "list_fans",
             "me",
             "media",
+            "relay",
             "send_message"
         ]
     );
     let union = least_privilege(requirements.iter().map(|(_, requirement)| *requirement));
     assert_eq!(
         union.to_string(),
-        "read:self read:chat write:chat read:fan read:media read:post read:insights"
+        "read:self read:chat write:chat read:creator read:media read:post read:insights"
     );
     // An any(..) group already met by another handler's scopes adds nothing.
     let fans_only = least_privilege(
@@ -232,4 +233,36 @@ fn the_least_privilege_union_over_handlers() {
             .map(|(_, r)| *r),
     );
     assert_eq!(fans_only, scopes![read:chat, read:fan]);
+}
+
+#[requires(
+    read:self,
+    calls(GET "/creators/{creatorUserUuid}/chats", POST "/chats/{userUuid}/message"),
+    any(read:fan, read:media)
+)]
+fn relay(granted: Granted) -> Result<(), InsufficientScope> {
+    run_body();
+    Ok(())
+}
+
+#[test]
+fn calls_require_the_union_of_the_endpoints_scopes() {
+    let all = scopes![read:self, read:creator, read:chat, write:chat];
+    let before = body_ran();
+    assert_eq!(relay(Granted(all.with(Scope::ReadMedia))), Ok(()));
+    assert_eq!(body_ran(), before + 1);
+    for scope in all {
+        let refused = relay(Granted(all.without(scope).with(Scope::ReadFan))).unwrap_err();
+        assert_eq!(refused.missing(), ScopeSet::from_scope(scope));
+    }
+    let refused = relay(Granted(all)).unwrap_err();
+    assert_eq!(refused.missing(), scopes![read:fan, read:media]);
+    assert_eq!(body_ran(), before + 1, "a refused call never runs the body");
+
+    let handler = fanvue_scopes::handlers()
+        .find(|handler| handler.name() == "relay" && handler.module_path() == module_path!());
+    assert_eq!(
+        handler.map(|handler| handler.requirement().all()),
+        Some(all)
+    );
 }

@@ -57,18 +57,36 @@ impl EndpointRef {
             .map(|endpoint| endpoint.method.as_str())
             .collect();
         if !methods.is_empty() {
+            // `POST /chats/{userUuid}/messages` for `.../message`: a near
+            // template that has the method is the likelier intent.
+            let same_method = catalog
+                .endpoints
+                .iter()
+                .filter(|endpoint| endpoint.method == method)
+                .map(|endpoint| endpoint.path.as_str());
+            let near = match catalog::suggest(&path, same_method) {
+                Suggestion::OtherCase(near) | Suggestion::Similar(near) => {
+                    format!("; did you mean `{method} {near}`?")
+                }
+                Suggestion::None => String::new(),
+            };
             return Err(syn::Error::new(
                 self.method.span(),
                 format!(
-                    "`{path}` has no `{method}` endpoint; it has {}",
+                    "`{path}` has no `{method}` endpoint; it has {}{near}",
                     quoted(&methods)
                 ),
             ));
         }
         let without_query = path.split(['?', '#']).next().unwrap_or_default();
         if let Some(template) = catalog.template_of(without_query) {
+            let what = if without_query.len() < path.len() {
+                "a template has no query string or fragment"
+            } else {
+                "it is a concrete path"
+            };
             return Err(self.path_error(format!(
-                "`{path}` is a concrete path; write its template: {}",
+                "`{path}` is not a template: {what}; write {}",
                 template_with_method(catalog, template, &method)
             )));
         }

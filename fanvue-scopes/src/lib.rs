@@ -260,7 +260,7 @@ macro_rules! scopes {
 /// ```text
 /// error: unknown endpoint `GET /chat`; did you mean `GET /chats`?
 /// error: `/chats/unread` has no `POST` endpoint; it has `GET`
-/// error: `/chats/123/messages` is a concrete path; write its template: `GET /chats/{userUuid}/messages`
+/// error: `/chats/123/messages` is not a template: it is a concrete path; write `GET /chats/{userUuid}/messages`
 /// ```
 #[macro_export]
 macro_rules! endpoint {
