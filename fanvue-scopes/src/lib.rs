@@ -75,6 +75,7 @@ pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 pub mod bearer;
+pub mod client;
 mod endpoint;
 mod error;
 pub mod oauth;
@@ -86,6 +87,8 @@ mod requirement;
 mod response;
 mod scope;
 mod set;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[doc(hidden)]
 #[path = "private.rs"]
