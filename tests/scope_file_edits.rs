@@ -1,5 +1,5 @@
 //! Editing `scopes.toml`, end to end: a copy of the two crates is built with
-//! an edited file. A new resource reaches the generated API, and a broken
+//! an edited file. A new resource and endpoint reach the generated API, and a broken
 //! file stops the build with a located error, not a panicking macro.
 //!
 //! The copies build in their own target dir under `CARGO_TARGET_TMPDIR`, so
@@ -17,6 +17,8 @@ const USES_NEW_RESOURCE: &str = "
 const _: Scope = Scope::ReadVaultFolders;
 const _: Resource = Resource::VaultFolders;
 const _: () = assert!(Scope::COUNT == 16);
+const _: Endpoint = endpoint!(GET \"/vault/folder-names\");
+const _: () = assert!(Endpoint::ListVaultFolderNames.scopes().contains(Scope::ReadVaultFolders));
 ";
 
 const NEW_RESOURCE: &str = "
@@ -26,6 +28,13 @@ name = \"Vault Folders\"
 [[resource.scope]]
 name = \"read:vault_folders\"
 description = \"Read the folders of the media vault.\"
+
+[[endpoint]]
+operation = \"listVaultFolderNames\"
+method = \"GET\"
+path = \"/vault/folder-names\"
+scopes = [\"read:vault_folders\"]
+summary = \"List the names of the vault's folders.\"
 ";
 
 #[test]

@@ -310,14 +310,21 @@ pub fn markdown_table(catalog: &Catalog) -> String {
             .iter()
             .map(|(group, links)| format!("**{group}**: {}", links.join(", ")))
             .collect();
+        let endpoints = if count == 0 {
+            "none".to_owned()
+        } else {
+            format!(
+                "<details><summary>{count} endpoint{}</summary>{}</details>",
+                if count == 1 { "" } else { "s" },
+                lines.join("<br>")
+            )
+        };
         table += &format!(
-            "| {} | [`{}`](crate::Scope::{}) | {} | <details><summary>{count} endpoint{}</summary>{}</details> |\n",
+            "| {} | [`{}`](crate::Scope::{}) | {} | {endpoints} |\n",
             catalog.resource_of(scope).name,
             scope.name,
             scope.variant,
             scope.description.replace('|', "\\|"),
-            if count == 1 { "" } else { "s" },
-            lines.join("<br>"),
         );
     }
     table
@@ -383,12 +390,12 @@ mod tests {
         assert!(
             before
                 .as_ref()
-                .is_ok_and(|code| !code.contains("VaultFolders")),
+                .is_ok_and(|code| !code.contains("ReadVaultFolders")),
             "{before:?}"
         );
         let after = after.unwrap_or_else(|error| error);
         assert!(
-            after.contains("VaultFolders ,"),
+            after.contains("Scope :: ReadVaultFolders => Resource :: VaultFolders"),
             "the Resource variant is generated"
         );
         assert!(
@@ -401,7 +408,7 @@ mod tests {
                 "115u8] => :: core :: option :: Option :: Some (Scope :: ReadVaultFolders)"
             )
         );
-        assert!(after.contains("| Vault Folders | [`read:vault_folders`](crate::Scope::ReadVaultFolders) | Read vault folders. |"));
+        assert!(after.contains("| Vault Folders | [`read:vault_folders`](crate::Scope::ReadVaultFolders) | Read vault folders. | none |"));
     }
 
     #[test]

@@ -521,3 +521,39 @@ fn required_scopes_doc(requirement: &Requirement<'_>) -> String {
     }
     doc
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog;
+
+    #[test]
+    fn the_docs_name_the_endpoint_behind_each_scope() {
+        let catalog = catalog::get().expect("the embedded scopes.toml is valid");
+        let scope = |name: &str| catalog.find(name).expect("a known scope");
+        let endpoint = |method, path| catalog.endpoint(method, path).expect("a known endpoint");
+        let requirement = Requirement {
+            all: vec![
+                scope("read:self"),
+                scope("read:creator"),
+                scope("read:chat"),
+            ],
+            any: vec![vec![scope("read:fan"), scope("read:media")]],
+            calls: vec![
+                endpoint("GET", "/creators/{creatorUserUuid}/chats"),
+                endpoint("GET", "/chats"),
+            ],
+        };
+        let doc = required_scopes_doc(&requirement);
+        assert!(doc.contains("- `read:self`: Read the connected user's own profile: basic account details and settings.\n"), "{doc}");
+        assert!(
+            doc.contains("(for `GET /creators/{creatorUserUuid}/chats`)\n"),
+            "{doc}"
+        );
+        assert!(
+            doc.contains("(for `GET /creators/{creatorUserUuid}/chats`, `GET /chats`)\n"),
+            "{doc}"
+        );
+        assert!(doc.contains("\nAt least one of:\n- `read:fan`"), "{doc}");
+    }
+}

@@ -10,7 +10,13 @@
 //! - [`#[requires(..)]`](requires): a guard on a handler fn. A scope name not
 //!   in `scopes.toml` is a compile error with a suggestion; a caller whose
 //!   token falls short is refused before the body runs;
-//! - [`scope!`] and [`scopes!`]: the same checked names as values.
+//! - [`scope!`] and [`scopes!`]: the same checked names as values;
+//! - [`Endpoint`]: Fanvue's API operations and the scopes each requires,
+//!   named with the checked [`endpoint!`], found from a request with
+//!   [`Endpoint::find`], and required by a handler that calls them with
+//!   `#[requires(calls(GET "/chats"))]`;
+//! - [`client`]: refuse an outgoing call the token can't make before it is
+//!   sent, with a `reqwest-middleware` middleware or any other client.
 //!
 //! # Quick start
 //!
@@ -47,6 +53,28 @@
 //! require: [`oauth::authorize_scope_for_handlers`] is the least-privilege
 //! string for every `#[requires]` fn in the program.
 //!
+//! # Calling the Fanvue API
+//!
+//! Say which endpoints a fn calls, and it requires their scopes; the app's
+//! authorize request then asks for them, and the fn's docs list them:
+//!
+//! ```
+//! use fanvue_scopes::{endpoint, requires, scopes, Granted, InsufficientScope};
+//!
+//! #[requires(calls(GET "/chats/{userUuid}/messages", POST "/chats/{userUuid}/message"))]
+//! fn reply_to_fan(granted: Granted) -> Result<(), InsufficientScope> {
+//!     Ok(())
+//! }
+//!
+//! let refused = reply_to_fan(Granted(scopes![read:chat])).unwrap_err();
+//! assert_eq!(refused.missing(), scopes![write:chat]);
+//! assert_eq!(endpoint!(GET "/users/me").scopes(), scopes![read:self]);
+//! ```
+//!
+//! The [`client`] module checks each outgoing request against the token's
+//! scopes before it is sent, and `testing` (behind a
+//! feature) serves a stand-in Fanvue API to test an app against.
+//!
 //! # Web frameworks
 //!
 //! The [`axum`](mod@crate::axum) and [`actix`] modules (behind features) make
@@ -63,8 +91,13 @@
 //! | `actix-web` | no | actix-web 4: [`Granted`] as an extractor, `ResponseError` for the errors, a guard middleware |
 //! | `oauth2` | no | oauth2 5: [`oauth::authorize_scopes`] and [`oauth::granted_scopes`], conversions to and from `oauth2::Scope` |
 //! | `utoipa` | no | utoipa: the Fanvue security scheme and each handler's scopes in an OpenAPI document (implies `registry`) |
+//! | `http` | no | http 1: [`client::CallCheck::request`] checks an outgoing `http::Request` |
+//! | `reqwest` | no | reqwest 0.13: `client::ScopeCheck`, a `reqwest-middleware` middleware that refuses calls before the network (implies `http`) |
+//! | `testing` | no | `testing::StandIn`, a stand-in Fanvue API on 127.0.0.1 (axum and tokio), for an app's tests |
 //!
 //! # The scopes
+//!
+//! Each scope with the endpoints that require it (unfold a row to see them):
 //!
 #![doc = fanvue_scopes_macros::__scope_table!()]
 #![forbid(unsafe_code)]
@@ -117,7 +150,15 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 /// # fn d(granted: Granted) -> Result<(), InsufficientScope> { Ok(()) }
 /// #[requires("read:tracking_links")]                    // names may be string literals
 /// # fn e(granted: Granted) -> Result<(), InsufficientScope> { Ok(()) }
+/// #[requires(calls(GET "/chats", POST "/chats"))]       // every scope these endpoints need
+/// # fn f(granted: Granted) -> Result<(), InsufficientScope> { Ok(()) }
+/// #[requires(read:self, calls(GET "/chats"))]           // scopes and endpoints together
+/// # fn g(granted: Granted) -> Result<(), InsufficientScope> { Ok(()) }
 /// ```
+///
+/// `calls(..)` takes endpoints as [`endpoint!`] does, checked the same way,
+/// and requires the union of their scopes, as if they were named on their
+/// own; the "Required scopes" section names the endpoint behind each.
 ///
 /// # At compile time
 ///
