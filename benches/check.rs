@@ -35,6 +35,15 @@ fn hash_set_of_strings(bencher: divan::Bencher) {
     });
 }
 
+/// actix-web-grants' own check: `has_authorities` over the
+/// `HashSet<String>` its `AuthDetails` extractor holds.
+#[divan::bench]
+fn actix_web_grants(bencher: divan::Bencher) {
+    use actix_web_grants::authorities::{AuthDetails, AuthoritiesCheck};
+    let granted: AuthDetails = AuthDetails::new(grant_vec());
+    bencher.bench_local(|| black_box(&granted).has_authorities(black_box(&REQUIRED)));
+}
+
 #[divan::bench]
 fn vec_of_strings(bencher: divan::Bencher) {
     let granted = grant_vec();

@@ -29,3 +29,143 @@ pub fn grant_hash_set() -> HashSet<String> {
 pub fn grant_vec() -> Vec<String> {
     GRANT.split_whitespace().map(str::to_owned).collect()
 }
+
+/// Requests as an app sends them: every endpoint with UUIDs filled in, a
+/// third of them with a query string, and one miss for every four hits
+/// (an unknown path, a method the path lacks, a trailing slash).
+pub fn request_mix() -> Vec<(&'static str, String)> {
+    let mut mix = Vec::new();
+    for (index, endpoint) in fanvue_scopes::Endpoint::ALL.into_iter().enumerate() {
+        let mut path = concrete(endpoint.path(), index);
+        if index % 3 == 0 {
+            path += "?size=20&page=2";
+        }
+        mix.push((endpoint.method(), path));
+        match index % 4 {
+            0 => mix.push(("GET", format!("/v2{}", concrete(endpoint.path(), index)))),
+            1 => mix.push(("PUT", concrete(endpoint.path(), index))),
+            2 => mix.push((endpoint.method(), concrete(endpoint.path(), index) + "/")),
+            _ => {}
+        }
+    }
+    mix
+}
+
+/// The template with each `{parameter}` replaced by a UUID.
+pub fn concrete(template: &str, seed: usize) -> String {
+    template
+        .split('/')
+        .enumerate()
+        .map(|(position, segment)| {
+            if segment.starts_with('{') {
+                format!("{seed:08x}-4b1c-4f2e-9a7d-{position:012x}")
+            } else {
+                segment.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Paths of about `len` bytes built to be slow to match.
+pub fn hostile_paths(len: usize) -> Vec<String> {
+    vec![
+        format!("/chats/{}/messages", "a".repeat(len)),
+        "/chats".repeat(len / 6),
+        "/".repeat(len),
+        format!("/{}?{}", "x".repeat(len / 2), "/".repeat(len / 2)),
+    ]
+}
+
+/// The templates in axum's router, `matchit`: each path's endpoints, one
+/// per method. Parameters are renamed by position, as matchit wants one
+/// name per position.
+pub fn matchit_router() -> matchit::Router<Vec<fanvue_scopes::Endpoint>> {
+    let mut by_path: Vec<(String, Vec<fanvue_scopes::Endpoint>)> = Vec::new();
+    for endpoint in fanvue_scopes::Endpoint::ALL {
+        let route = positional(endpoint.path());
+        match by_path.iter_mut().find(|(path, _)| *path == route) {
+            Some((_, endpoints)) => endpoints.push(endpoint),
+            None => by_path.push((route, vec![endpoint])),
+        }
+    }
+    let mut router = matchit::Router::new();
+    for (path, endpoints) in by_path {
+        if let Err(error) = router.insert(path.clone(), endpoints) {
+            panic!("matchit rejects {path}: {error}");
+        }
+    }
+    router
+}
+
+fn positional(template: &str) -> String {
+    let mut index = 0;
+    template
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                index += 1;
+                format!("{{p{index}}}")
+            } else {
+                segment.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The simplest matcher: every template in turn; of those a path fits,
+/// the one whose parameters come latest (static segments first) wins.
+pub struct LinearScan {
+    templates: Vec<(fanvue_scopes::Endpoint, Vec<Option<&'static str>>)>,
+}
+
+impl LinearScan {
+    pub fn new() -> Self {
+        let templates = fanvue_scopes::Endpoint::ALL
+            .into_iter()
+            .map(|endpoint| {
+                let segments = endpoint.path()[1..]
+                    .split('/')
+                    .map(|segment| (!segment.starts_with('{')).then_some(segment))
+                    .collect();
+                (endpoint, segments)
+            })
+            .collect();
+        LinearScan { templates }
+    }
+
+    pub fn find(&self, method: &str, path: &str) -> Option<fanvue_scopes::Endpoint> {
+        let path = path.split(['?', '#']).next()?.strip_prefix('/')?;
+        let mut best: Option<(u64, &str)> = None;
+        for (endpoint, segments) in &self.templates {
+            let mut concrete = path.split('/');
+            let mut priority = 0u64;
+            let fits = segments.iter().all(|segment| {
+                priority <<= 1;
+                match (segment, concrete.next()) {
+                    (Some(text), Some(given)) => *text == given,
+                    (None, Some(given)) => {
+                        priority |= 1;
+                        !given.is_empty()
+                    }
+                    (_, None) => false,
+                }
+            }) && concrete.next().is_none();
+            if fits && best.is_none_or(|(seen, _)| priority < seen) {
+                best = Some((priority, endpoint.path()));
+            }
+        }
+        let (_, template) = best?;
+        self.templates
+            .iter()
+            .map(|(endpoint, _)| *endpoint)
+            .find(|endpoint| endpoint.path() == template && endpoint.method() == method)
+    }
+}
+
+impl Default for LinearScan {
+    fn default() -> Self {
+        LinearScan::new()
+    }
+}

@@ -2,13 +2,13 @@
 # Runs the benchmarks (divan) and prints each one's median next to its
 # baseline's from the same run, as a ratio.
 #
-#   scripts/bench.sh             # all three benches
-#   scripts/bench.sh check       # one of: check, parse, guard
+#   scripts/bench.sh             # all four benches
+#   scripts/bench.sh check       # one of: check, parse, guard, find
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 benches=("${@:-check}")
-[ $# -eq 0 ] && benches=(check parse guard)
+[ $# -eq 0 ] && benches=(check parse guard find)
 args=()
 for bench in "${benches[@]}"; do args+=(--bench "$bench"); done
 
@@ -24,6 +24,7 @@ BASELINES = {
     "check": ["raw_mask", "hash_set_of_strings"],
     "parse": ["hash_set_of_strings"],
     "guard": ["unguarded"],
+    "find": ["matchit"],
 }
 UNITS = {"ps": 1e-3, "ns": 1.0, "µs": 1e3, "us": 1e3, "ms": 1e6, "s": 1e9}
 

@@ -1,101 +1,194 @@
 #!/usr/bin/env bash
-# What #[requires] costs the compiler: a crate of 300 annotated handlers
-# against the same crate without the attribute, built cold and warm, plus
-# the macros crate's own cold build time and dependency count.
+# What the macros cost the compiler, side by side with the peer.
 #
-#   scripts/compile-time.sh            # 300 handlers, 3 warm runs each
-#   HANDLERS=1000 RUNS=5 scripts/compile-time.sh
+# Each case is a crate of $HANDLERS items, one line each, differing only in
+# the macro under test. A warm rebuild (dependencies built, the crate's own
+# source touched) is timed $RUNS times per case, the cases interleaved run
+# by run so that drift on the machine hits them all alike; the table shows
+# medians and ratios to the case's baseline.
+#
+#   scripts/compile-time.sh                  # 300 handlers, 7 runs
+#   HANDLERS=1000 RUNS=9 scripts/compile-time.sh
+#   FANVUE_SCOPES=/path/to/old/checkout CASES="plain scope scopes requires" scripts/compile-time.sh
+#
+# FANVUE_SCOPES measures another checkout of this workspace (before and
+# after a change); CASES picks cases by name. Needs python3 for arithmetic.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+source_root=${FANVUE_SCOPES:-$root}
 handlers=${HANDLERS:-300}
-runs=${RUNS:-3}
+runs=${RUNS:-7}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export CARGO_TERM_QUIET=true
 
+all_cases="plain scope scopes endpoint requires requires-no-registry calls
+  actix-plain actix-grants actix-requires actix-requires-no-registry actix-calls
+  axum-plain axum-requires macros-crate runtime-crate"
+cases=${CASES:-$all_cases}
+
 scopes=(read:self read:chat write:chat read:fan read:creator write:creator read:media
         write:media read:post write:post read:insights read:tracking_links
         write:tracking_links read:agency write:agency)
+# Two endpoints per handler, whose scopes are two or three scope names.
+endpoints=('GET "/chats"' 'POST "/chats/{userUuid}/message"' 'GET "/users/me"'
+           'GET "/creators/{creatorUserUuid}/chats"' 'DELETE "/posts/{uuid}"'
+           'GET "/insights/earnings"' 'POST "/tracking-links"' 'GET "/agencies/team-members"'
+           'PATCH "/vault/folders/{folderName}"' 'GET "/media/{uuid}"')
 
-# generate NAME ANNOTATED FEATURES: a crate of $handlers handler fns.
-generate() {
-  local name=$1 annotated=$2 features=$3 dir="$work/$1"
-  mkdir -p "$dir/src"
-  cp "$root/Cargo.lock" "$dir/Cargo.lock"
-  cat > "$dir/Cargo.toml" <<TOML
+# The baseline each case is compared with.
+baseline() {
+  case $1 in
+    *-crate) echo "$1" ;;
+    actix-requires*|actix-calls) echo actix-grants ;;
+    actix-*) echo actix-plain ;;
+    axum-*) echo axum-plain ;;
+    *) echo plain ;;
+  esac
+}
+
+# manifest NAME DEPENDENCIES
+manifest() {
+  mkdir -p "$work/$1/src"
+  cp "$root/Cargo.lock" "$work/$1/Cargo.lock"
+  cat > "$work/$1/Cargo.toml" <<TOML
 [package]
-name = "$name"
+name = "case-$1"
 version = "0.0.0"
 edition = "2024"
 publish = false
 
 [dependencies]
-fanvue-scopes = { path = "$root/fanvue-scopes", $features }
+$2
 
 [workspace]
 TOML
+}
+
+ours() { echo "fanvue-scopes = { path = \"$source_root/fanvue-scopes\", $1 }"; }
+actix='actix-web = { version = "4.11", default-features = false }'
+axum='axum = { version = "0.8.4", default-features = false }'
+
+# item CASE I: the case's I-th item.
+item() {
+  local case=$1 i=$2
+  local a=${scopes[i % 15]} b=${scopes[(i * 7 + 3) % 15]}
+  [ "$a" = "$b" ] && b=${scopes[(i + 1) % 15]}
+  local e1=${endpoints[i % 10]} e2=${endpoints[(i * 3 + 1) % 10]}
+  [ "$e1" = "$e2" ] && e2=${endpoints[(i + 1) % 10]}
+  local sync="pub fn handler_$i(granted: Granted) -> Result<usize, InsufficientScope> { Ok(granted.len() + $i) }"
+  local actix_ours="pub async fn handler_$i(granted: Granted) -> Result<HttpResponse, InsufficientScope> { Ok(HttpResponse::Ok().body(\"$i\")) }"
+  local actix_plain="pub async fn handler_$i() -> HttpResponse { HttpResponse::Ok().body(\"$i\") }"
+  local axum_ours="pub async fn handler_$i(granted: Granted) -> Result<&'static str, InsufficientScope> { Ok(\"$i\") }"
+  case $case in
+    plain) echo "$sync" ;;
+    scope) echo "pub const SCOPE_$i: Scope = scope!($a);" ;;
+    scopes) echo "pub const SCOPES_$i: ScopeSet = scopes![$a, $b];" ;;
+    endpoint) echo "pub const ENDPOINT_$i: Endpoint = endpoint!($e1);" ;;
+    requires|requires-no-registry) echo "#[requires($a, $b)] $sync" ;;
+    calls) echo "#[requires(calls($e1, $e2))] $sync" ;;
+    actix-plain) echo "$actix_plain" ;;
+    actix-grants) echo "#[protect(\"$a\", \"$b\")] $actix_plain" ;;
+    actix-requires|actix-requires-no-registry) echo "#[requires($a, $b)] $actix_ours" ;;
+    actix-calls) echo "#[requires(calls($e1, $e2))] $actix_ours" ;;
+    axum-plain) echo "$axum_ours" ;;
+    axum-requires) echo "#[requires($a, $b)] $axum_ours" ;;
+  esac
+}
+
+generate() {
+  local case=$1 deps prelude
+  case $case in
+    actix-grants)
+      deps="$actix
+actix-web-grants = \"4.1\""
+      prelude="use actix_web::HttpResponse; use actix_web_grants::protect;" ;;
+    actix-*no-registry)
+      deps="$actix
+$(ours 'default-features = false, features = ["serde", "actix-web"]')"
+      prelude="use actix_web::HttpResponse;" ;;
+    actix-*)
+      deps="$actix
+$(ours 'features = ["actix-web"]')"
+      prelude="use actix_web::HttpResponse;" ;;
+    axum-*)
+      deps="$axum
+$(ours 'features = ["axum"]')" ;;
+    *no-registry) deps=$(ours 'default-features = false, features = ["serde"]') ;;
+    *) deps=$(ours 'default-features = true') ;;
+  esac
+  manifest "$case" "$deps"
   {
-    echo "#![allow(unused_variables)]"
-    echo "use fanvue_scopes::{Granted, InsufficientScope};"
-    for ((i = 0; i < handlers; i++)); do
-      local first=${scopes[i % 15]} second=${scopes[(i * 7 + 3) % 15]}
-      [ "$first" = "$second" ] && second=${scopes[(i + 1) % 15]}
-      if [ "$annotated" = yes ]; then
-        echo "#[fanvue_scopes::requires($first, $second)]"
-      fi
-      echo "pub fn handler_$i(granted: Granted) -> Result<usize, InsufficientScope> { Ok(granted.len() + $i) }"
-    done
-  } > "$dir/src/lib.rs"
+    echo "#![allow(unused_variables, unused_imports)]"
+    [ "$case" != actix-grants ] && [ "$case" != actix-plain ] &&
+      echo "use fanvue_scopes::*;"
+    echo "${prelude:-}"
+    for ((i = 0; i < handlers; i++)); do item "$case" "$i"; done
+  } > "$work/$case/src/lib.rs"
 }
 
 now() { date +%s.%N; }
-
-# seconds CMD...: wall time of one run of CMD.
-seconds() {
-  local start end
-  start=$(now)
-  "$@" >/dev/null 2>&1
-  end=$(now)
-  python3 -c "print(f'{$end - $start:.2f}')"
+# The two crates themselves, rebuilt alone with their dependencies built:
+# what the catalog adds to every user's first build.
+crate_dir() { case $1 in macros-crate) echo fanvue-scopes-macros ;; runtime-crate) echo fanvue-scopes ;; esac; }
+build() {
+  case $1 in
+    *-crate) cargo build --offline --manifest-path "$source_root/$(crate_dir "$1")/Cargo.toml" \
+               --target-dir "$work/target-own" >/dev/null 2>&1 ;;
+    *) cargo build --offline --manifest-path "$work/$1/Cargo.toml" --target-dir "$work/target" >/dev/null 2>&1 ;;
+  esac
 }
-
+touch_source() {
+  case $1 in
+    *-crate) touch "$source_root/$(crate_dir "$1")/src/lib.rs" ;;
+    *) touch "$work/$1/src/lib.rs" ;;
+  esac
+}
+timed() { local start end; start=$(now); build "$1"; end=$(now); python3 -c "print(f'{$end - $start:.3f}')"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
-generate plain no 'default-features = true'
-generate annotated yes 'default-features = true'
-# Without the handler registry (inventory), which is most of the cost.
-generate annotated-unregistered yes 'default-features = false, features = ["serde"]'
+needed=$cases
+for case in $cases; do needed="$needed $(baseline "$case")"; done
+needed=$(printf '%s\n' $needed | awk '!seen[$0]++')
 
-build() { cargo build --offline --manifest-path "$work/$1/Cargo.toml" --target-dir "$2"; }
-
-echo "machine: $(nproc) cores, $(rustc --version)"
-echo "crates: $handlers handlers each; annotated ones carry #[requires(a, b)]"
+echo "machine: $(nproc) cores, $(rustc --version), $(date -u +%Y-%m-%d)"
+echo "source: $source_root ($(git -C "$source_root" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "$handlers items per case, warm rebuild, median of $runs interleaved runs"
 echo
 
-# Cold: an empty target dir, so fanvue-scopes, the macros and their deps too.
-cold_plain=$(seconds build plain "$work/cold-plain")
-cold_annotated=$(seconds build annotated "$work/cold-annotated")
-echo "cold build    plain ${cold_plain}s   annotated ${cold_annotated}s   ratio $(ratio "$cold_annotated" "$cold_plain")"
+for case in $needed; do
+  [[ $case == *-crate ]] || generate "$case"
+  build "$case" || { echo "case $case does not build:" >&2; cargo build --offline --manifest-path "$work/$case/Cargo.toml" --target-dir "$work/target" 2>&1 | tail -20 >&2; exit 1; }
+done
 
-# Warm: dependencies and macros built; only the crate itself recompiles.
-warm() {
-  local times=()
-  build "$1" "$work/warm" >/dev/null 2>&1
+# The crate cases touch the checkout's own sources, which every other case
+# depends on: they run in a pass of their own, after the others.
+declare -A times
+for pass in handlers crates; do
   for ((r = 0; r < runs; r++)); do
-    touch "$work/$1/src/lib.rs"
-    times+=("$(seconds build "$1" "$work/warm")")
+    for case in $needed; do
+      [[ $case == *-crate ]] && [ $pass = handlers ] && continue
+      [[ $case != *-crate ]] && [ $pass = crates ] && continue
+      touch_source "$case"
+      times[$case]="${times[$case]:-} $(timed "$case")"
+    done
   done
-  median "${times[@]}"
-}
-warm_plain=$(warm plain)
-warm_annotated=$(warm annotated)
-warm_unregistered=$(warm annotated-unregistered)
-echo "warm rebuild  plain ${warm_plain}s   annotated ${warm_annotated}s   ratio $(ratio "$warm_annotated" "$warm_plain")   (median of $runs)"
-echo "warm rebuild  plain ${warm_plain}s   annotated without the registry feature ${warm_unregistered}s   ratio $(ratio "$warm_unregistered" "$warm_plain")"
+done
 
-macros_cold=$(seconds cargo build --offline --manifest-path "$root/Cargo.toml" -p fanvue-scopes-macros --target-dir "$work/macros")
-deps=$(cargo tree --offline --manifest-path "$root/Cargo.toml" -p fanvue-scopes-macros -e normal --prefix none \
-  | sed 's/ (\*)$//; s/ (proc-macro)$//' | sort -u | grep -vc '^fanvue-scopes-macros ')
-echo "fanvue-scopes-macros: cold build ${macros_cold}s, $deps dependencies (transitive, normal)"
+declare -A medians
+for case in $needed; do medians[$case]=$(median ${times[$case]}); done
+
+printf '%-28s %9s  %-14s %7s  %s\n' case median baseline ratio "per item vs baseline"
+for case in $needed; do
+  base=$(baseline "$case")
+  if [ "$case" = "$base" ]; then
+    printf '%-28s %8ss\n' "$case" "${medians[$case]}"
+  else
+    python3 - "$case" "${medians[$case]}" "$base" "${medians[$base]}" "$handlers" <<'PY'
+import sys
+case, t, base, b, n = sys.argv[1], float(sys.argv[2]), sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
+print(f"{case:<28} {t:8.3f}s  {base:<14} {t / b:6.2f}x  {(t - b) / n * 1000:+.2f} ms")
+PY
+  fi
+done

@@ -128,10 +128,13 @@ pub struct RequireScopes {
 
 impl RequireScopes {
     /// Guards with `requirement`: a [`ScopeSet`] means all of its scopes.
+    ///
+    /// The requirement is recorded for
+    /// [`required_by_guarded_routes`](crate::required_by_guarded_routes).
     pub fn new(requirement: impl Into<Requirement>) -> Self {
-        RequireScopes {
-            requirement: requirement.into(),
-        }
+        let requirement = requirement.into();
+        crate::guarded::record(requirement);
+        RequireScopes { requirement }
     }
 }
 

@@ -137,10 +137,13 @@ pub struct RequireScopesLayer {
 
 impl RequireScopesLayer {
     /// Guards with `requirement`: a [`ScopeSet`] means all of its scopes.
+    ///
+    /// The requirement is recorded for
+    /// [`required_by_guarded_routes`](crate::required_by_guarded_routes).
     pub fn new(requirement: impl Into<Requirement>) -> Self {
-        RequireScopesLayer {
-            requirement: requirement.into(),
-        }
+        let requirement = requirement.into();
+        crate::guarded::record(requirement);
+        RequireScopesLayer { requirement }
     }
 }
 

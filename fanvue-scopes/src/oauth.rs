@@ -15,8 +15,10 @@
 //! assert_eq!(oauth::AUTHORIZE_URL, "https://auth.fanvue.com/oauth2/auth");
 //! ```
 //!
-//! With the default `registry` feature, [`authorize_scope_for_handlers`]
-//! computes it from every `#[requires]` fn in the program. With the `oauth2`
+//! [`authorize_scope_for_routes`] computes it from the routes the app
+//! guards (with `requirement_of!`), once its router is built; with the
+//! `registry` feature, `authorize_scope_for_handlers` computes it from
+//! every `#[requires]` fn in the program. With the `oauth2`
 //! feature, [`authorize_scopes`] and [`granted_scopes`] convert to and from
 //! the `oauth2` crate's scopes; see the example there.
 //!
@@ -52,6 +54,13 @@ pub fn authorize_scope(scopes: ScopeSet) -> String {
         parameter.push_str(name);
     }
     parameter
+}
+
+/// The least-privilege `scope` parameter for every route the app guards:
+/// [`authorize_scope`] of [`required_by_guarded_routes`](crate::required_by_guarded_routes).
+/// Call it once the router is built.
+pub fn authorize_scope_for_routes() -> String {
+    authorize_scope(crate::required_by_guarded_routes())
 }
 
 /// The least-privilege `scope` parameter for every `#[requires]` fn in the

@@ -1,0 +1,62 @@
+//! `Endpoint::find` on a realistic mix of requests, against `matchit`
+//! (axum's router) loaded with the same 143 templates and a linear scan
+//! over them; and on hostile paths of 10 KiB and 1 MiB.
+//! Baseline: `matchit`.
+
+use divan::black_box;
+use fanvue_scopes::Endpoint;
+use fanvue_scopes_benches::{hostile_paths, request_mix};
+
+fn main() {
+    divan::main();
+}
+
+/// One lookup per call, cycling through the mix.
+fn each_request<O>(bencher: divan::Bencher, mut lookup: impl FnMut(&str, &str) -> O) {
+    let mix = request_mix();
+    let mut next = 0;
+    bencher.bench_local(move || {
+        let (method, path) = &mix[next % mix.len()];
+        next += 1;
+        lookup(black_box(method), black_box(path))
+    });
+}
+
+#[divan::bench]
+fn endpoint_find(bencher: divan::Bencher) {
+    each_request(bencher, Endpoint::find);
+}
+
+#[divan::bench]
+fn matchit(bencher: divan::Bencher) {
+    let router = fanvue_scopes_benches::matchit_router();
+    each_request(bencher, |method, path| {
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        router.at(path).ok().and_then(|found| {
+            found
+                .value
+                .iter()
+                .find(|endpoint| endpoint.method() == method)
+                .copied()
+        })
+    });
+}
+
+#[divan::bench]
+fn linear_scan(bencher: divan::Bencher) {
+    let templates = fanvue_scopes_benches::LinearScan::new();
+    each_request(bencher, |method, path| templates.find(method, path));
+}
+
+/// Paths built to be slow: one segment of `len` bytes in a real template,
+/// and `len` bytes of slashes. Time should grow with `len`, no faster.
+#[divan::bench(args = [10 * 1024, 1024 * 1024])]
+fn hostile(bencher: divan::Bencher, len: usize) {
+    let paths = hostile_paths(len);
+    bencher.bench_local(|| {
+        paths
+            .iter()
+            .filter_map(|path| Endpoint::find(black_box("GET"), black_box(path)))
+            .count()
+    });
+}
