@@ -410,7 +410,9 @@ fn wrap(
     // in a block of its own. A binding in a pattern could still be taken for
     // a user's const of the same name, so it gets a name of its own.
     let mixed = Span::mixed_site();
-    let requirement_static = Ident::new("REQUIREMENT", mixed);
+    // A const, not a static: `&REQUIREMENT` is promoted to `'static`, and
+    // the compiler makes no symbol of its own per handler.
+    let requirement_const = Ident::new("REQUIREMENT", mixed);
     // A wrong return type, or a missing `From<InsufficientScope>` impl, is
     // reported on the return type.
     let output_span = match &sig.output {
@@ -439,9 +441,9 @@ fn wrap(
             // `E` may be `InsufficientScope` itself.
             #[allow(clippy::useless_conversion)]
             if let ::core::result::Result::Err(#insufficient) = {
-                static #requirement_static: #krate::Requirement = #new_requirement;
-                #krate::__private::register_handler!(#name, &#requirement_static);
-                &#requirement_static
+                const #requirement_const: #krate::Requirement = #new_requirement;
+                #krate::__private::register_handler!(#name, &#requirement_const);
+                &#requirement_const
             }
             .check(#krate::HasScopes::granted_scopes(&#granted))
             {
