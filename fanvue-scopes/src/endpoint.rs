@@ -55,14 +55,8 @@ impl Endpoint {
     /// It never allocates, never panics, and takes time linear in the
     /// length of `path`, whatever it holds.
     pub fn find(method: &str, path: &str) -> Option<Endpoint> {
-        let end = path.find(['?', '#']).unwrap_or(path.len());
-        let rest = path.get(..end)?.strip_prefix('/')?;
         let mut segments = [""; MAX_SEGMENTS];
-        let mut count = 0;
-        for segment in rest.split('/') {
-            *segments.get_mut(count)? = segment;
-            count += 1;
-        }
+        let count = split_path(path, &mut segments)?;
         let node = walk(0, segments.get(..count)?)?;
         ROUTE_NODES
             .get(node)?
@@ -92,6 +86,59 @@ impl Endpoint {
     pub const fn requirement(self) -> Requirement {
         Requirement::new(self.scopes(), &[])
     }
+}
+
+/// Splits `/chats/42/messages?size=20` into its segments, stopping at a
+/// query or fragment: the number of segments, or `None` without a leading
+/// `/` or with more segments than any template. Each byte is read once.
+fn split_path<'p>(path: &'p str, segments: &mut [&'p str; MAX_SEGMENTS]) -> Option<usize> {
+    let bytes = path.as_bytes();
+    if bytes.first() != Some(&b'/') {
+        return None;
+    }
+    let mut count = 0;
+    let mut start = 1;
+    loop {
+        let end = start + next_separator(bytes.get(start..)?);
+        // The separators are ASCII, so `end` is a char boundary.
+        *segments.get_mut(count)? = path.get(start..end)?;
+        count += 1;
+        if bytes.get(end) != Some(&b'/') {
+            return Some(count);
+        }
+        start = end + 1;
+    }
+}
+
+/// The index of the first `/`, `?` or `#` in `bytes`, or its length: eight
+/// bytes at a time, as `memchr` does, since a path is mostly long segments.
+fn next_separator(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // The high bit of each byte of `word` equal to `byte`; a bit above the
+    // first match may be set wrongly, so only the first one is read.
+    let matches = |word: u64, byte: u8| {
+        let diff = word ^ (ONES * u64::from(byte));
+        diff.wrapping_sub(ONES) & !diff & HIGHS
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let found = matches(word, b'/') | matches(word, b'?') | matches(word, b'#');
+        if found != 0 {
+            return offset + (found.trailing_zeros() / 8) as usize;
+        }
+        offset += 8;
+    }
+    let tail = chunks.remainder();
+    offset
+        + tail
+            .iter()
+            .position(|byte| matches!(byte, b'/' | b'?' | b'#'))
+            .unwrap_or(tail.len())
 }
 
 /// The node of the highest-priority template that `segments` is an

@@ -246,3 +246,18 @@ proptest! {
         let _ = Endpoint::find(&method, &path);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A separator at every offset of the 8-byte words `find` reads.
+    #[test]
+    fn separators_are_found_at_any_offset(
+        segment in "[a-z0-9-]{1,24}",
+        separator in "[/?#]",
+        tail in "[a-z/?#]{0,12}",
+    ) {
+        let path = format!("/chats/{segment}{separator}messages{tail}");
+        prop_assert_eq!(Endpoint::find("GET", &path), linear_find("GET", &path), "{}", path);
+    }
+}
