@@ -152,7 +152,12 @@ fn walk(node: usize, segments: &[&str]) -> Option<usize> {
     if segment.is_empty() {
         return None;
     }
-    if let Some(&(_, child)) = route.statics.iter().find(|(text, _)| text == segment) {
+    // Length and first byte first: most siblings differ there, and the
+    // full comparison is a call.
+    let first = segment.as_bytes().first();
+    if let Some(&(_, child)) = route.statics.iter().find(|(text, _)| {
+        text.len() == segment.len() && text.as_bytes().first() == first && text == segment
+    }) {
         if let Some(found) = walk(child, rest) {
             return Some(found);
         }
