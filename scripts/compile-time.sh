@@ -23,8 +23,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export CARGO_TERM_QUIET=true
 
-all_cases="plain scope scopes endpoint requires requires-no-registry calls calls-as-names
-  actix-plain actix-grants actix-requires actix-requires-no-registry actix-calls
+all_cases="plain scope scopes endpoint requires requires-registry calls calls-as-names
+  actix-plain actix-grants actix-requires actix-requires-registry actix-calls
   actix-calls-as-names axum-plain axum-requires macros-crate runtime-crate"
 cases=${CASES:-$all_cases}
 
@@ -95,12 +95,12 @@ item() {
     scope) echo "pub const SCOPE_$i: Scope = scope!($a);" ;;
     scopes) echo "pub const SCOPES_$i: ScopeSet = scopes![$a, $b];" ;;
     endpoint) echo "pub const ENDPOINT_$i: Endpoint = endpoint!($e1);" ;;
-    requires|requires-no-registry) echo "#[requires($a, $b)] $sync" ;;
+    requires|requires-registry) echo "#[requires($a, $b)] $sync" ;;
     calls) echo "#[requires(calls($e1, $e2))] $sync" ;;
     calls-as-names) echo "#[requires($names)] $sync" ;;
     actix-plain) echo "$actix_plain" ;;
     actix-grants) echo "#[protect(\"$a\", \"$b\")] $actix_plain" ;;
-    actix-requires|actix-requires-no-registry) echo "#[requires($a, $b)] $actix_ours" ;;
+    actix-requires|actix-requires-registry) echo "#[requires($a, $b)] $actix_ours" ;;
     actix-calls) echo "#[requires(calls($e1, $e2))] $actix_ours" ;;
     actix-calls-as-names) echo "#[requires($names)] $actix_ours" ;;
     axum-plain) echo "$axum_ours" ;;
@@ -115,9 +115,9 @@ generate() {
       deps="$actix
 actix-web-grants = \"4.1\""
       prelude="use actix_web::HttpResponse; use actix_web_grants::protect;" ;;
-    actix-*no-registry)
+    actix-*registry)
       deps="$actix
-$(ours 'default-features = false, features = ["serde", "actix-web"]')"
+$(ours 'features = ["actix-web", "registry"]')"
       prelude="use actix_web::HttpResponse;" ;;
     actix-*)
       deps="$actix
@@ -126,7 +126,7 @@ $(ours 'features = ["actix-web"]')"
     axum-*)
       deps="$axum
 $(ours 'features = ["axum"]')" ;;
-    *no-registry) deps=$(ours 'default-features = false, features = ["serde"]') ;;
+    *registry) deps=$(ours 'features = ["registry"]') ;;
     *) deps=$(ours 'default-features = true') ;;
   esac
   manifest "$case" "$deps"
