@@ -44,7 +44,12 @@ fn matchit(bencher: divan::Bencher) {
     let router = fanvue_scopes_benches::matchit_router();
     let mix: Vec<(&str, String)> = request_mix()
         .into_iter()
-        .map(|(method, path)| (method, path.split(['?', '#']).next().unwrap_or("").to_owned()))
+        .map(|(method, path)| {
+            (
+                method,
+                path.split(['?', '#']).next().unwrap_or("").to_owned(),
+            )
+        })
         .collect();
     each_request_of(mix, bencher, |method, path| {
         router.at(path).ok().and_then(|found| {
