@@ -38,6 +38,14 @@ async fn audience(granted: Granted) -> Result<String, InsufficientScope> {
     Ok("audience".to_owned())
 }
 
+#[utoipa::path(get, path = "/creators/{id}/inbox")]
+// Documented and registered; this test never calls it.
+#[allow(dead_code)]
+#[requires(calls(GET "/creators/{creatorUserUuid}/chats"))]
+async fn creator_inbox(granted: Granted) -> Result<String, InsufficientScope> {
+    Ok("inbox".to_owned())
+}
+
 /// The handlers of this file, from the registry.
 fn this_apps_scopes() -> ScopeSet {
     least_privilege(
@@ -51,7 +59,7 @@ fn this_apps_scopes() -> ScopeSet {
 fn the_authorize_scope_is_defaults_then_least_privilege_in_file_order() {
     assert_eq!(
         oauth::authorize_scope(this_apps_scopes()),
-        "openid offline_access offline read:self read:chat write:chat read:fan"
+        "openid offline_access offline read:self read:chat write:chat read:creator"
     );
     assert_eq!(
         oauth::authorize_scope(ScopeSet::EMPTY),
@@ -95,7 +103,7 @@ fn an_oauth2_authorize_url_asks_for_exactly_that() {
     assert!(query("code_challenge").is_some_and(|c| c.len() == 43));
     assert_eq!(
         query("scope").as_deref(),
-        Some("openid offline_access offline read:self read:chat write:chat read:fan")
+        Some("openid offline_access offline read:self read:chat write:chat read:creator")
     );
 }
 
@@ -125,7 +133,7 @@ fn a_token_responses_scopes_are_read_leniently() {
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(me, send_message, audience), modifiers(&FanvueSecurity))]
+#[openapi(paths(me, send_message, audience, creator_inbox), modifiers(&FanvueSecurity))]
 struct ApiDoc;
 
 #[test]
@@ -159,5 +167,10 @@ fn the_openapi_document_carries_the_scheme_and_each_handlers_scopes() {
         security("/audience", "get"),
         serde_json::json!([{ "fanvue": ["read:fan"] }, { "fanvue": ["read:creator"] }]),
         "any(..) is a choice between requirements"
+    );
+    assert_eq!(
+        security("/creators/{id}/inbox", "get"),
+        serde_json::json!([{ "fanvue": ["read:chat", "read:creator"] }]),
+        "calls(..) is the endpoints' scopes"
     );
 }
