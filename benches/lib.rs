@@ -36,35 +36,32 @@ pub fn grant_vec() -> Vec<String> {
 pub fn request_mix() -> Vec<(&'static str, String)> {
     let mut mix = Vec::new();
     for (index, endpoint) in fanvue_scopes::Endpoint::ALL.into_iter().enumerate() {
-        let mut path = concrete(endpoint.path(), index);
+        let mut path = concrete(endpoint, index);
         if index % 3 == 0 {
             path += "?size=20&page=2";
         }
         mix.push((endpoint.method(), path));
         match index % 4 {
-            0 => mix.push(("GET", format!("/v2{}", concrete(endpoint.path(), index)))),
-            1 => mix.push(("PUT", concrete(endpoint.path(), index))),
-            2 => mix.push((endpoint.method(), concrete(endpoint.path(), index) + "/")),
+            0 => mix.push(("GET", format!("/v2{}", concrete(endpoint, index)))),
+            1 => mix.push(("PUT", concrete(endpoint, index))),
+            2 => mix.push((endpoint.method(), concrete(endpoint, index) + "/")),
             _ => {}
         }
     }
     mix
 }
 
-/// The template with each `{parameter}` replaced by a UUID.
-pub fn concrete(template: &str, seed: usize) -> String {
-    template
-        .split('/')
-        .enumerate()
-        .map(|(position, segment)| {
-            if segment.starts_with('{') {
-                format!("{seed:08x}-4b1c-4f2e-9a7d-{position:012x}")
-            } else {
-                segment.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
+/// The endpoint's path with a UUID in each parameter.
+pub fn concrete(endpoint: fanvue_scopes::Endpoint, seed: usize) -> String {
+    let uuids: Vec<String> = (0..8)
+        .map(|position| format!("{seed:08x}-4b1c-4f2e-9a7d-{position:012x}"))
+        .collect();
+    let params: Vec<&str> = uuids
+        .iter()
+        .take(endpoint.path().matches('{').count())
+        .map(String::as_str)
+        .collect();
+    endpoint.path_with(&params).unwrap_or_default()
 }
 
 /// Paths of about `len` bytes built to be slow to match.
@@ -81,9 +78,13 @@ pub fn hostile_paths(len: usize) -> Vec<String> {
 /// per method. Parameters are renamed by position, as matchit wants one
 /// name per position.
 pub fn matchit_router() -> matchit::Router<Vec<fanvue_scopes::Endpoint>> {
+    const NAMES: [&str; 8] = [
+        "{p1}", "{p2}", "{p3}", "{p4}", "{p5}", "{p6}", "{p7}", "{p8}",
+    ];
     let mut by_path: Vec<(String, Vec<fanvue_scopes::Endpoint>)> = Vec::new();
     for endpoint in fanvue_scopes::Endpoint::ALL {
-        let route = positional(endpoint.path());
+        let count = endpoint.path().matches('{').count();
+        let route = endpoint.path_with(&NAMES[..count]).unwrap_or_default();
         match by_path.iter_mut().find(|(path, _)| *path == route) {
             Some((_, endpoints)) => endpoints.push(endpoint),
             None => by_path.push((route, vec![endpoint])),
@@ -96,22 +97,6 @@ pub fn matchit_router() -> matchit::Router<Vec<fanvue_scopes::Endpoint>> {
         }
     }
     router
-}
-
-fn positional(template: &str) -> String {
-    let mut index = 0;
-    template
-        .split('/')
-        .map(|segment| {
-            if segment.starts_with('{') {
-                index += 1;
-                format!("{{p{index}}}")
-            } else {
-                segment.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// The simplest matcher: every template in turn; of those a path fits,

@@ -167,6 +167,14 @@ impl Catalog {
     }
 }
 
+/// The mask of the scopes at these indices into [`Catalog::scopes`]: the
+/// bits of a `ScopeSet`, whose `Scope` discriminants are those indices.
+pub fn mask(indices: impl IntoIterator<Item = usize>) -> u64 {
+    indices.into_iter().fold(0, |bits, index| {
+        bits | 1u64.checked_shl(index as u32).unwrap_or(0)
+    })
+}
+
 /// The name among `known` that `unknown` most likely meant: the same name
 /// in another case, else the nearest within a third of its length in edits
 /// (as rustc does for identifiers).

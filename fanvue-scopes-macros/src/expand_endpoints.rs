@@ -2,12 +2,12 @@
 //! and the route tree `Endpoint::find` walks; all from the `[[endpoint]]`
 //! entries of the catalog, once, inside `fanvue-scopes`.
 
-use crate::catalog::{Catalog, Endpoint};
+use crate::catalog::{self, Catalog, Endpoint};
 use crate::diagnostics;
-use crate::expand_generate::EnumDecl;
+use crate::expand_generate::{EnumDecl, const_accessor};
 use crate::template::Segment;
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 use syn::Ident;
 
 pub fn generate_endpoints(decl: EnumDecl) -> syn::Result<TokenStream> {
@@ -27,21 +27,58 @@ fn endpoint_items(catalog: &Catalog, decl: &EnumDecl) -> TokenStream {
         .iter()
         .map(|endpoint| variant_doc(catalog, endpoint));
     let discriminants = (0..count).map(|index| index as u8);
-    let methods = endpoints.iter().map(|endpoint| &endpoint.method);
-    let paths = endpoints.iter().map(|endpoint| &endpoint.path);
-    let operations = endpoints.iter().map(|endpoint| &endpoint.operation);
-    let summaries = endpoints.iter().map(|endpoint| &endpoint.summary);
-    let references = endpoints.iter().map(|endpoint| match &endpoint.reference {
-        Some(url) => quote!(::core::option::Option::Some(#url)),
-        None => quote!(::core::option::Option::None),
-    });
-    let scope_sets = endpoints.iter().map(|endpoint| {
-        let scopes = endpoint
-            .scopes
-            .iter()
-            .map(|&index| format_ident!("{}", catalog.scopes[index].variant));
-        quote!(crate::ScopeSet::from_scopes(&[#(crate::Scope::#scopes),*]))
-    });
+    let str_ty = quote!(&'static str);
+    let accessor = |doc, name, ty, values: Vec<TokenStream>| {
+        const_accessor(doc, name, ty, ident, &idents, values)
+    };
+    let each = |value: fn(&Endpoint) -> TokenStream| endpoints.iter().map(value).collect();
+    let accessors = [
+        accessor(
+            "The HTTP method, such as `\"GET\"`.",
+            "method",
+            str_ty.clone(),
+            each(|endpoint| endpoint.method.to_token_stream()),
+        ),
+        accessor(
+            "The path template, such as `\"/chats/{userUuid}/messages\"`.",
+            "path",
+            str_ty.clone(),
+            each(|endpoint| endpoint.path.to_token_stream()),
+        ),
+        accessor(
+            "Every scope a token needs to call this endpoint.",
+            "scopes",
+            quote!(crate::ScopeSet),
+            endpoints
+                .iter()
+                .map(|endpoint| {
+                    let bits = catalog::mask(endpoint.scopes.iter().copied());
+                    quote!(crate::ScopeSet::from_bits_truncate(#bits))
+                })
+                .collect(),
+        ),
+        accessor(
+            "Fanvue's name for the operation (its OpenAPI `operationId`), such as `\"listChats\"`.",
+            "operation",
+            str_ty.clone(),
+            each(|endpoint| endpoint.operation.to_token_stream()),
+        ),
+        accessor(
+            "What the endpoint does, in a sentence.",
+            "summary",
+            str_ty,
+            each(|endpoint| endpoint.summary.to_token_stream()),
+        ),
+        accessor(
+            "The endpoint's page in Fanvue's API reference, where known.",
+            "reference",
+            quote!(::core::option::Option<&'static str>),
+            each(|endpoint| match &endpoint.reference {
+                Some(url) => quote!(::core::option::Option::Some(#url)),
+                None => quote!(::core::option::Option::None),
+            }),
+        ),
+    ];
     let version = &catalog.api_version;
     let version_doc = format!(
         "The Fanvue API version the catalog is of, `{version}`: send it as the \
@@ -67,47 +104,7 @@ fn endpoint_items(catalog: &Catalog, decl: &EnumDecl) -> TokenStream {
             /// Every endpoint, in `scopes.toml` order (by path).
             pub const ALL: [#ident; #count] = [#(#ident::#idents),*];
 
-            /// The HTTP method, such as `"GET"`.
-            pub const fn method(self) -> &'static str {
-                match self {
-                    #(#ident::#idents => #methods,)*
-                }
-            }
-
-            /// The path template, such as `"/chats/{userUuid}/messages"`.
-            pub const fn path(self) -> &'static str {
-                match self {
-                    #(#ident::#idents => #paths,)*
-                }
-            }
-
-            /// Every scope a token needs to call this endpoint.
-            pub const fn scopes(self) -> crate::ScopeSet {
-                match self {
-                    #(#ident::#idents => #scope_sets,)*
-                }
-            }
-
-            /// Fanvue's name for the operation (its OpenAPI `operationId`), such as `"listChats"`.
-            pub const fn operation(self) -> &'static str {
-                match self {
-                    #(#ident::#idents => #operations,)*
-                }
-            }
-
-            /// What the endpoint does, in a sentence.
-            pub const fn summary(self) -> &'static str {
-                match self {
-                    #(#ident::#idents => #summaries,)*
-                }
-            }
-
-            /// The endpoint's page in Fanvue's API reference, where known.
-            pub const fn reference(self) -> ::core::option::Option<&'static str> {
-                match self {
-                    #(#ident::#idents => #references,)*
-                }
-            }
+            #(#accessors)*
         }
 
         #routes

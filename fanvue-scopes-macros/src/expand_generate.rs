@@ -76,7 +76,7 @@ fn catalog_items(catalog: &Catalog, decls: &CatalogDecls) -> TokenStream {
         })
         .collect();
     let scope_enum = string_enum(&decls.scope, &variants, &markdown_table(catalog));
-    let resource_enum = resource_enum(catalog, &decls.resource, &decls.scope.ident);
+    let resource_enum = resource_enum(catalog, &decls.resource);
     let scope_ident = &decls.scope.ident;
     let resource_ident = &decls.resource.ident;
     let scope_variants = variants.iter().map(|variant| &variant.ident);
@@ -114,7 +114,7 @@ fn catalog_items(catalog: &Catalog, decls: &CatalogDecls) -> TokenStream {
     }
 }
 
-fn resource_enum(catalog: &Catalog, decl: &EnumDecl, scope_enum: &Ident) -> TokenStream {
+fn resource_enum(catalog: &Catalog, decl: &EnumDecl) -> TokenStream {
     let EnumDecl { attrs, vis, ident } = decl;
     let count = catalog.resources.len();
     let variants: Vec<Ident> = catalog
@@ -122,7 +122,6 @@ fn resource_enum(catalog: &Catalog, decl: &EnumDecl, scope_enum: &Ident) -> Toke
         .iter()
         .map(|resource| format_ident!("{}", resource.variant))
         .collect();
-    let names = catalog.resources.iter().map(|resource| &resource.name);
     let docs = catalog.resources.iter().map(|resource| {
         let scopes: Vec<String> = resource
             .scopes
@@ -131,13 +130,25 @@ fn resource_enum(catalog: &Catalog, decl: &EnumDecl, scope_enum: &Ident) -> Toke
             .collect();
         format!("{}: {}", resource.name, scopes.join(", "))
     });
-    let scope_sets = catalog.resources.iter().map(|resource| {
-        let scopes = resource
-            .scopes
-            .iter()
-            .map(|&index| format_ident!("{}", catalog.scopes[index].variant));
-        quote!(crate::ScopeSet::from_scopes(&[#(#scope_enum::#scopes),*]))
-    });
+    let name = const_accessor(
+        "The resource's name as Fanvue's scope table gives it, e.g. `\"Tracking Links\"`.",
+        "name",
+        quote!(&'static str),
+        ident,
+        &variants,
+        catalog.resources.iter().map(|resource| &resource.name),
+    );
+    let scopes = const_accessor(
+        "The scopes of this resource.",
+        "scopes",
+        quote!(crate::ScopeSet),
+        ident,
+        &variants,
+        catalog.resources.iter().map(|resource| {
+            let bits = crate::catalog::mask(resource.scopes.iter().copied());
+            quote!(crate::ScopeSet::from_bits_truncate(#bits))
+        }),
+    );
     quote! {
         #(#attrs)*
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
@@ -153,19 +164,8 @@ fn resource_enum(catalog: &Catalog, decl: &EnumDecl, scope_enum: &Ident) -> Toke
             /// Every resource, in `scopes.toml` order.
             pub const ALL: [#ident; #count] = [#(#ident::#variants),*];
 
-            /// The resource's name as Fanvue's scope table gives it, e.g. `"Tracking Links"`.
-            pub const fn name(self) -> &'static str {
-                match self {
-                    #(#ident::#variants => #names,)*
-                }
-            }
-
-            /// The scopes of this resource.
-            pub const fn scopes(self) -> crate::ScopeSet {
-                match self {
-                    #(#ident::#variants => #scope_sets,)*
-                }
-            }
+            #name
+            #scopes
         }
     }
 }
@@ -199,6 +199,28 @@ fn oauth_items(oauth: &Oauth, decl: &EnumDecl) -> TokenStream {
     }
 }
 
+/// `pub const fn name(self) -> ty`, documented: one match arm per variant,
+/// each returning its value.
+pub fn const_accessor<V: quote::ToTokens>(
+    doc: &str,
+    name: &str,
+    ty: TokenStream,
+    enum_ident: &Ident,
+    variants: &[Ident],
+    values: impl IntoIterator<Item = V>,
+) -> TokenStream {
+    let name = format_ident!("{}", name);
+    let values = values.into_iter();
+    quote! {
+        #[doc = #doc]
+        pub const fn #name(self) -> #ty {
+            match self {
+                #(#enum_ident::#variants => #values,)*
+            }
+        }
+    }
+}
+
 /// One variant of an enum of scope strings.
 struct Variant<'a> {
     name: &'a str,
@@ -225,9 +247,26 @@ impl<'a> Variant<'a> {
 fn string_enum(decl: &EnumDecl, variants: &[Variant<'_>], extra_doc: &str) -> TokenStream {
     let EnumDecl { attrs, vis, ident } = decl;
     let count = variants.len();
-    let idents: Vec<&Ident> = variants.iter().map(|variant| &variant.ident).collect();
-    let names = variants.iter().map(|variant| variant.name);
-    let descriptions = variants.iter().map(|variant| variant.description);
+    let idents: Vec<Ident> = variants
+        .iter()
+        .map(|variant| variant.ident.clone())
+        .collect();
+    let as_str = const_accessor(
+        "The scope string, exactly as OAuth carries it, e.g. `\"read:chat\"`.",
+        "as_str",
+        quote!(&'static str),
+        ident,
+        &idents,
+        variants.iter().map(|variant| variant.name),
+    );
+    let description = const_accessor(
+        "What a token with this scope may do.",
+        "description",
+        quote!(&'static str),
+        ident,
+        &idents,
+        variants.iter().map(|variant| variant.description),
+    );
     let docs = variants.iter().map(|variant| &variant.doc);
     let discriminants = (0..count).map(|index| index as u8);
     // Byte-by-byte slice patterns compile to a decision tree, where string
@@ -254,19 +293,8 @@ fn string_enum(decl: &EnumDecl, variants: &[Variant<'_>], extra_doc: &str) -> To
             /// Every one, in `scopes.toml` order.
             pub const ALL: [#ident; #count] = [#(#ident::#idents),*];
 
-            /// The scope string, exactly as OAuth carries it, e.g. `"read:chat"`.
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    #(#ident::#idents => #names,)*
-                }
-            }
-
-            /// What a token with this scope may do.
-            pub const fn description(self) -> &'static str {
-                match self {
-                    #(#ident::#idents => #descriptions,)*
-                }
-            }
+            #as_str
+            #description
 
             /// This scope's bit in a mask of scopes.
             pub(crate) const fn bit(self) -> u64 {

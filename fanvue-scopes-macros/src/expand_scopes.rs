@@ -2,7 +2,7 @@
 //! `endpoint!(GET "/chats")`: a checked endpoint to `Endpoint`;
 //! `requirement_of!(handler)`: a handler's requirement, by its path.
 
-use crate::catalog::{Endpoint, Scope};
+use crate::catalog::{self, Endpoint, Scope};
 use crate::crate_path::CratePath;
 use crate::diagnostics::{self, Errors};
 use crate::endpoint_ref::EndpointRef;
@@ -103,9 +103,7 @@ pub fn scope_path(krate: &CratePath, scope: &Scope) -> TokenStream {
 /// which costs the compiler less, per `#[requires]`, than a list of paths
 /// to fold. The bits are the catalog's, from which `Scope` was generated.
 pub fn scope_set(krate: &CratePath, scopes: &[&Scope]) -> TokenStream {
-    let bits = scopes.iter().fold(0u64, |bits, scope| {
-        bits | 1u64.checked_shl(scope.index as u32).unwrap_or(0)
-    });
+    let bits = catalog::mask(scopes.iter().map(|scope| scope.index));
     quote!(#krate::ScopeSet::from_bits_truncate(#bits))
 }
 

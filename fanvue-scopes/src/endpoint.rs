@@ -66,6 +66,44 @@ impl Endpoint {
             .find(|endpoint| endpoint.method() == method)
     }
 
+    /// The concrete path of a call, with `params` in the template's
+    /// parameters, in order: `ListMessages.path_with(&["0b7c1a9e"])` is
+    /// `/chats/0b7c1a9e/messages`.
+    ///
+    /// `None` unless there is one parameter for each of the template's,
+    /// and the path is one that [`find`](Endpoint::find) maps back to this
+    /// endpoint: a parameter must not be empty or hold `/`, `?` or `#`
+    /// (which would make it another path), nor equal a static segment that
+    /// wins over it (`UpdateChat.path_with(&["unread"])`). Parameters go in
+    /// as given: percent-encode any that need it.
+    ///
+    /// ```
+    /// use fanvue_scopes::Endpoint;
+    ///
+    /// let path = Endpoint::ListMessages.path_with(&["0b7c1a9e"]);
+    /// assert_eq!(path.as_deref(), Some("/chats/0b7c1a9e/messages"));
+    /// assert_eq!(Endpoint::ListMessages.path_with(&["a/b"]), None);
+    /// assert_eq!(Endpoint::ListMessages.path_with(&[]), None);
+    /// ```
+    pub fn path_with(self, params: &[&str]) -> Option<String> {
+        let mut params = params.iter();
+        let mut path = String::with_capacity(self.path().len());
+        for segment in self.path().split('/').skip(1) {
+            path.push('/');
+            if segment.starts_with('{') {
+                let param = params.next()?;
+                if param.is_empty() || param.contains(['/', '?', '#']) {
+                    return None;
+                }
+                path.push_str(param);
+            } else {
+                path.push_str(segment);
+            }
+        }
+        let exact = params.next().is_none() && Endpoint::find(self.method(), &path) == Some(self);
+        exact.then_some(path)
+    }
+
     /// Whether a token with `granted` may call this endpoint.
     pub const fn is_callable_with(self, granted: ScopeSet) -> bool {
         granted.contains_all(self.scopes())

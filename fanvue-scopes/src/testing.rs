@@ -76,14 +76,14 @@ impl StandIn {
     /// request it receives.
     pub fn router(requests: Arc<AtomicUsize>) -> Router {
         let mut router = Router::new();
-        let mut routes: Vec<String> = Endpoint::ALL.iter().map(|e| axum_path(e.path())).collect();
+        let mut routes: Vec<String> = Endpoint::ALL.into_iter().map(axum_path).collect();
         routes.sort();
         routes.dedup();
         for route in routes {
             let mut methods = MethodRouter::new();
             for endpoint in Endpoint::ALL
                 .into_iter()
-                .filter(|endpoint| axum_path(endpoint.path()) == route)
+                .filter(|endpoint| axum_path(*endpoint) == route)
             {
                 let Some(filter) = method_filter(endpoint.method()) else {
                     continue;
@@ -177,18 +177,13 @@ fn method_filter(method: &str) -> Option<MethodFilter> {
 
 /// The template with its parameters renamed by position, `/chats/{p1}`:
 /// axum's router wants one name per position, and the stand-in reads none.
-fn axum_path(template: &str) -> String {
-    let mut index = 0;
-    template
-        .split('/')
-        .map(|segment| {
-            if segment.starts_with('{') {
-                index += 1;
-                format!("{{p{index}}}")
-            } else {
-                segment.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
+fn axum_path(endpoint: Endpoint) -> String {
+    const NAMES: [&str; 8] = [
+        "{p1}", "{p2}", "{p3}", "{p4}", "{p5}", "{p6}", "{p7}", "{p8}",
+    ];
+    let count = endpoint.path().matches('{').count();
+    NAMES
+        .get(..count)
+        .and_then(|names| endpoint.path_with(names))
+        .unwrap_or_else(|| endpoint.path().to_owned())
 }

@@ -261,3 +261,26 @@ proptest! {
         prop_assert_eq!(Endpoint::find("GET", &path), linear_find("GET", &path), "{}", path);
     }
 }
+
+#[test]
+fn path_with_builds_paths_that_find_the_same_endpoint() {
+    for (seed, endpoint) in Endpoint::ALL.into_iter().enumerate() {
+        let uuids: Vec<String> = (1..=4).map(|index| uuid(seed * 10 + index)).collect();
+        let count = endpoint.path().matches('{').count();
+        let params: Vec<&str> = uuids.iter().take(count).map(String::as_str).collect();
+        let path = endpoint.path_with(&params);
+        assert_eq!(
+            path.as_deref(),
+            Some(concrete(endpoint.path(), |index| uuid(seed * 10 + index)).as_str())
+        );
+        let too_many: Vec<&str> = uuids.iter().take(count + 1).map(String::as_str).collect();
+        assert_eq!(endpoint.path_with(&too_many), None, "{endpoint}");
+    }
+    assert_eq!(Endpoint::UpdateChat.path_with(&["unread"]), None);
+    assert_eq!(Endpoint::UpdateChat.path_with(&["1?x"]), None);
+    assert_eq!(Endpoint::UpdateChat.path_with(&[""]), None);
+    assert_eq!(
+        Endpoint::ListChats.path_with(&[]).as_deref(),
+        Some("/chats")
+    );
+}
