@@ -14,10 +14,12 @@ pub struct RawFile {
     pub oauth: Option<Spanned<RawOauth>>,
     #[serde(default)]
     pub resource: Vec<Spanned<RawResource>>,
+    // Without `Spanned` around the two tables: their own spans are not
+    // used, and each `Spanned<T>` is one more deserializer to compile.
     #[serde(default)]
-    pub api: Option<Spanned<RawApi>>,
+    pub api: Option<RawApi>,
     #[serde(default)]
-    pub endpoint: Vec<Spanned<RawEndpoint>>,
+    pub endpoint: Vec<RawEndpoint>,
 }
 
 #[derive(Debug, Deserialize)]

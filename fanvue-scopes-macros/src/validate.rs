@@ -31,7 +31,7 @@ pub fn validate(raw: &RawFile) -> Result<Catalog, (FileError, Vec<FileError>)> {
         ));
     }
     let api_version = match &raw.api {
-        Some(api) => checker.api_version(&api.get_ref().version),
+        Some(api) => checker.api_version(&api.version),
         None => {
             checker.errors.push(FileError::new(
                 0,
@@ -164,8 +164,7 @@ impl Checker {
         text.clone()
     }
 
-    fn endpoint(&mut self, raw: &Spanned<RawEndpoint>, catalog: &mut Catalog) {
-        let raw = raw.get_ref();
+    fn endpoint(&mut self, raw: &RawEndpoint, catalog: &mut Catalog) {
         let method = raw.method.get_ref();
         let known_method = catalog::METHODS.contains(&method.as_str());
         if !known_method {
