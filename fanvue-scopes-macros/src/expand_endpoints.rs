@@ -4,7 +4,7 @@
 
 use crate::catalog::{self, Catalog, Endpoint};
 use crate::diagnostics;
-use crate::expand_generate::{EnumDecl, const_accessor};
+use crate::expand_generate::{EnumDecl, const_accessor, numbered_enum};
 use crate::template::Segment;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
@@ -16,17 +16,21 @@ pub fn generate_endpoints(decl: EnumDecl) -> syn::Result<TokenStream> {
 }
 
 fn endpoint_items(catalog: &Catalog, decl: &EnumDecl) -> TokenStream {
-    let EnumDecl { attrs, vis, ident } = decl;
+    let ident = &decl.ident;
     let endpoints = &catalog.endpoints;
     let count = endpoints.len();
     let idents: Vec<Ident> = endpoints
         .iter()
         .map(|endpoint| format_ident!("{}", endpoint.variant))
         .collect();
-    let docs = endpoints
-        .iter()
-        .map(|endpoint| variant_doc(catalog, endpoint));
-    let discriminants = (0..count).map(|index| index as u8);
+    let definition = numbered_enum(
+        decl,
+        quote!(#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]),
+        &idents,
+        endpoints
+            .iter()
+            .map(|endpoint| variant_doc(catalog, endpoint)),
+    );
     let str_ty = quote!(&'static str);
     let accessor = |doc, name, ty, values: Vec<TokenStream>| {
         const_accessor(doc, name, ty, ident, &idents, values)
@@ -89,16 +93,7 @@ fn endpoint_items(catalog: &Catalog, decl: &EnumDecl) -> TokenStream {
         #[doc = #version_doc]
         pub const API_VERSION: &str = #version;
 
-        #(#attrs)*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-        #[non_exhaustive]
-        #[repr(u8)]
-        #vis enum #ident {
-            #(
-                #[doc = #docs]
-                #idents = #discriminants,
-            )*
-        }
+        #definition
 
         impl #ident {
             /// Every endpoint, in `scopes.toml` order (by path).

@@ -199,6 +199,32 @@ fn oauth_items(oauth: &Oauth, decl: &EnumDecl) -> TokenStream {
     }
 }
 
+/// The declared enum, `#[non_exhaustive]` and `#[repr(u8)]`, with one
+/// documented variant per entry numbered from 0 in file order: the
+/// discriminant is the entry's bit in a mask, or its index in `ALL`.
+pub fn numbered_enum<D: quote::ToTokens>(
+    decl: &EnumDecl,
+    extra_attrs: TokenStream,
+    variants: &[Ident],
+    docs: impl IntoIterator<Item = D>,
+) -> TokenStream {
+    let EnumDecl { attrs, vis, ident } = decl;
+    let docs = docs.into_iter();
+    let discriminants = (0..variants.len()).map(|index| index as u8);
+    quote! {
+        #(#attrs)*
+        #extra_attrs
+        #[non_exhaustive]
+        #[repr(u8)]
+        #vis enum #ident {
+            #(
+                #[doc = #docs]
+                #variants = #discriminants,
+            )*
+        }
+    }
+}
+
 /// `pub const fn name(self) -> ty`, documented: one match arm per variant,
 /// each returning its value.
 pub fn const_accessor<V: quote::ToTokens>(
@@ -245,7 +271,7 @@ impl<'a> Variant<'a> {
 /// `as_str`, `description`, its bit in a mask, an exact look-up by name, and
 /// `Display`/`Debug` as the string.
 fn string_enum(decl: &EnumDecl, variants: &[Variant<'_>], extra_doc: &str) -> TokenStream {
-    let EnumDecl { attrs, vis, ident } = decl;
+    let ident = &decl.ident;
     let count = variants.len();
     let idents: Vec<Ident> = variants
         .iter()
@@ -267,27 +293,24 @@ fn string_enum(decl: &EnumDecl, variants: &[Variant<'_>], extra_doc: &str) -> To
         &idents,
         variants.iter().map(|variant| variant.description),
     );
-    let docs = variants.iter().map(|variant| &variant.doc);
-    let discriminants = (0..count).map(|index| index as u8);
     // Byte-by-byte slice patterns compile to a decision tree, where string
     // literal patterns would be tried one `memcmp` after another.
     let name_patterns = variants.iter().map(|variant| {
         let bytes = variant.name.bytes().map(Literal::u8_suffixed);
         quote!([#(#bytes),*])
     });
+    let definition = numbered_enum(
+        decl,
+        quote! {
+            #[doc = ""]
+            #[doc = #extra_doc]
+            #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        },
+        &idents,
+        variants.iter().map(|variant| &variant.doc),
+    );
     quote! {
-        #(#attrs)*
-        #[doc = ""]
-        #[doc = #extra_doc]
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        #[non_exhaustive]
-        #[repr(u8)]
-        #vis enum #ident {
-            #(
-                #[doc = #docs]
-                #idents = #discriminants,
-            )*
-        }
+        #definition
 
         impl #ident {
             /// Every one, in `scopes.toml` order.
