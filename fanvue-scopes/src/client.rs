@@ -58,9 +58,9 @@ impl CallCheck {
     }
 
     /// Checks calls to another base URL instead, such as a stand-in API in
-    /// tests: `http://127.0.0.1:4000`, or one with a path prefix. Written
-    /// as the client normalizes it: lowercase scheme and host, no default
-    /// port.
+    /// tests (`http://127.0.0.1:4000`), or one with a path prefix. Scheme
+    /// and host compare in any case, and a default port (`:443`, `:80`)
+    /// is the same as none, as URLs do.
     pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = base_url.into();
         while self.base_url.ends_with('/') {
@@ -94,20 +94,77 @@ impl CallCheck {
         method: &str,
         url: &str,
     ) -> Result<Option<Endpoint>, CallRefused> {
-        let Some(endpoint) = self.endpoint(method, url) else {
-            return Ok(None);
-        };
-        endpoint.check(granted).map(|()| Some(endpoint))
+        checked(self.endpoint(method, url), granted)
     }
 
     /// The catalogued endpoint a call is for, whatever the scopes.
     pub fn endpoint(&self, method: &str, url: &str) -> Option<Endpoint> {
-        let rest = url.strip_prefix(self.base_url.as_str())?;
-        if !(rest.is_empty() || rest.starts_with(['/', '?', '#'])) {
-            // `https://api.fanvue.com.evil.example/..`: another host.
+        let (scheme, authority, rest) = split_url(url)?;
+        self.endpoint_at(method, scheme, authority, rest)
+    }
+
+    /// The endpoint for a URL already split into scheme, authority, and
+    /// path with the query: under the base URL, or `None`.
+    fn endpoint_at(
+        &self,
+        method: &str,
+        scheme: &str,
+        authority: &str,
+        rest: &str,
+    ) -> Option<Endpoint> {
+        let (base_scheme, base_authority, base_path) = split_url(&self.base_url)?;
+        if !scheme.eq_ignore_ascii_case(base_scheme)
+            || !same_host(scheme, authority, base_authority)
+        {
             return None;
         }
-        Endpoint::find(method, rest)
+        let path = rest.strip_prefix(base_path)?;
+        if !(path.is_empty() || path.starts_with(['/', '?', '#'])) {
+            // `/fanvue-v2/chats` under a base path `/fanvue`: not the API.
+            return None;
+        }
+        Endpoint::find(method, path)
+    }
+}
+
+fn checked(endpoint: Option<Endpoint>, granted: ScopeSet) -> Result<Option<Endpoint>, CallRefused> {
+    match endpoint {
+        Some(endpoint) => endpoint.check(granted).map(|()| Some(endpoint)),
+        None => Ok(None),
+    }
+}
+
+/// `https://api.fanvue.com/chats?x` as `("https", "api.fanvue.com", "/chats?x")`;
+/// `None` for anything but an absolute URL.
+fn split_url(url: &str) -> Option<(&str, &str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, rest) = rest.split_at_checked(end)?;
+    Some((scheme, authority, rest))
+}
+
+/// Whether two authorities name the same host and port: in any case,
+/// without user info, and with the scheme's default port made explicit
+/// or not. Allocates nothing: it runs on every outgoing request.
+fn same_host(scheme: &str, authority: &str, base: &str) -> bool {
+    let default_port = if scheme.eq_ignore_ascii_case("https") {
+        ":443"
+    } else if scheme.eq_ignore_ascii_case("http") {
+        ":80"
+    } else {
+        ""
+    };
+    bare_host(authority, default_port).eq_ignore_ascii_case(bare_host(base, default_port))
+}
+
+/// The authority without user info and without the default port.
+fn bare_host<'a>(authority: &'a str, default_port: &str) -> &'a str {
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    match host.strip_suffix(default_port) {
+        Some(bare) if !default_port.is_empty() => bare,
+        _ => host,
     }
 }
 
@@ -115,7 +172,7 @@ impl CallCheck {
 impl CallCheck {
     /// [`url`](Self::url) for an `http::Request`. A request whose URI has
     /// no scheme and host is taken to be for the API, its path relative to
-    /// the base URL.
+    /// the API's root.
     ///
     /// ```
     /// use fanvue_scopes::client::CallCheck;
@@ -128,14 +185,14 @@ impl CallCheck {
     pub fn request<B>(&self, request: &http::Request<B>) -> Result<Option<Endpoint>, CallRefused> {
         let method = request.method().as_str();
         let uri = request.uri();
-        if uri.scheme().is_some() {
-            return self.url(method, &uri.to_string());
-        }
         let path = uri.path_and_query().map_or("/", |path| path.as_str());
-        let Some(endpoint) = Endpoint::find(method, path) else {
-            return Ok(None);
+        let endpoint = match (uri.scheme_str(), uri.authority()) {
+            (Some(scheme), Some(authority)) => {
+                self.endpoint_at(method, scheme, authority.as_str(), path)
+            }
+            _ => Endpoint::find(method, path),
         };
-        endpoint.check(self.granted).map(|()| Some(endpoint))
+        checked(endpoint, self.granted)
     }
 }
 

@@ -284,3 +284,43 @@ fn path_with_builds_paths_that_find_the_same_endpoint() {
         Some("/chats")
     );
 }
+
+#[test]
+fn calls_to_the_api_are_checked_however_its_url_is_spelled() {
+    use fanvue_scopes::client::CallCheck;
+    let check = CallCheck::new(scopes![read:self]);
+    for url in [
+        "https://api.fanvue.com/chats",
+        "https://API.Fanvue.COM/chats",
+        "HTTPS://api.fanvue.com/chats?size=1",
+        "https://api.fanvue.com:443/chats",
+        "https://user@api.fanvue.com/chats",
+    ] {
+        let refused = check.url("GET", url).map_err(|refused| refused.endpoint());
+        assert_eq!(refused, Err(Endpoint::ListChats), "{url}");
+    }
+    for url in [
+        "https://api.fanvue.com.evil.example/chats",
+        "https://api.fanvue.com@evil.example/chats",
+        "https://api.fanvue.com:8443/chats",
+        "http://api.fanvue.com/chats",
+        "/chats",
+        "api.fanvue.com/chats",
+    ] {
+        assert_eq!(check.url("GET", url), Ok(None), "{url}");
+    }
+    let prefixed = CallCheck::new(ScopeSet::EMPTY).with_base_url("http://127.0.0.1:4000/fanvue/");
+    assert!(
+        prefixed
+            .url("GET", "http://127.0.0.1:4000/fanvue/users/me")
+            .is_err()
+    );
+    assert_eq!(
+        prefixed.url("GET", "http://127.0.0.1:4000/fanvue-v2/users/me"),
+        Ok(None)
+    );
+    assert_eq!(
+        prefixed.url("GET", "http://127.0.0.1:4000/users/me"),
+        Ok(None)
+    );
+}
