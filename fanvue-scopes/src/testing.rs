@@ -75,16 +75,17 @@ impl StandIn {
     /// The router alone, to serve it yourself; `requests` counts every
     /// request it receives.
     pub fn router(requests: Arc<AtomicUsize>) -> Router {
-        let mut router = Router::new();
-        let mut routes: Vec<String> = Endpoint::ALL.into_iter().map(axum_path).collect();
+        // Each endpoint's route once, sorted so that a path's methods
+        // are neighbours, whatever the order of `scopes.toml`.
+        let mut routes: Vec<(String, Endpoint)> = Endpoint::ALL
+            .into_iter()
+            .map(|endpoint| (axum_path(endpoint), endpoint))
+            .collect();
         routes.sort();
-        routes.dedup();
-        for route in routes {
+        let mut router = Router::new();
+        for same_path in routes.chunk_by(|(a, _), (b, _)| a == b) {
             let mut methods = MethodRouter::new();
-            for endpoint in Endpoint::ALL
-                .into_iter()
-                .filter(|endpoint| axum_path(*endpoint) == route)
-            {
+            for &(_, endpoint) in same_path {
                 let Some(filter) = method_filter(endpoint.method()) else {
                     continue;
                 };
@@ -93,7 +94,9 @@ impl StandIn {
                 }));
             }
             let methods = methods.fallback(|| async { StatusCode::NOT_FOUND });
-            router = router.route(&route, methods);
+            if let Some((route, _)) = same_path.first() {
+                router = router.route(route, methods);
+            }
         }
         router
             .fallback(|| async { StatusCode::NOT_FOUND })
