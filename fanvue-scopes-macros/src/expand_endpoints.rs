@@ -27,9 +27,11 @@ fn endpoint_items(catalog: &Catalog, decl: &EnumDecl) -> TokenStream {
         decl,
         quote!(#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]),
         &idents,
-        endpoints
-            .iter()
-            .map(|endpoint| variant_doc(catalog, endpoint)),
+        endpoints.iter().map(|endpoint| {
+            let doc = variant_doc(catalog, endpoint);
+            let aliases = search_aliases(endpoint);
+            quote!(#[doc = #doc] #(#[doc(alias = #aliases)])*)
+        }),
     );
     let str_ty = quote!(&'static str);
     let accessor = |doc, name, ty, values: Vec<TokenStream>| {
@@ -126,6 +128,29 @@ fn variant_doc(catalog: &Catalog, endpoint: &Endpoint) -> String {
         doc += &format!(" [Fanvue reference]({url}).");
     }
     doc
+}
+
+/// The words rustdoc search finds the variant by besides its name: each
+/// static segment of its path (`chats`, `tracking-links`, and `tracking`
+/// and `links` apart) and Fanvue's operation name. A path itself can't be
+/// an alias: `/` is search syntax.
+fn search_aliases(endpoint: &Endpoint) -> Vec<String> {
+    let mut aliases: Vec<String> = Vec::new();
+    let mut add = |word: &str| {
+        if !word.is_empty() && !aliases.iter().any(|alias| alias == word) {
+            aliases.push(word.to_owned());
+        }
+    };
+    for segment in &endpoint.template.segments {
+        if let Segment::Static(word) = segment {
+            add(word);
+            if word.contains('-') {
+                word.split('-').for_each(&mut add);
+            }
+        }
+    }
+    add(&endpoint.operation);
+    aliases
 }
 
 /// The endpoints' templates as a tree of segments. A node is reached by a

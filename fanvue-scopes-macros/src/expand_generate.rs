@@ -202,14 +202,14 @@ fn oauth_items(oauth: &Oauth, decl: &EnumDecl) -> TokenStream {
 /// The declared enum, `#[non_exhaustive]` and `#[repr(u8)]`, with one
 /// documented variant per entry numbered from 0 in file order: the
 /// discriminant is the entry's bit in a mask, or its index in `ALL`.
-pub fn numbered_enum<D: quote::ToTokens>(
+pub fn numbered_enum(
     decl: &EnumDecl,
     extra_attrs: TokenStream,
     variants: &[Ident],
-    docs: impl IntoIterator<Item = D>,
+    variant_attrs: impl IntoIterator<Item = TokenStream>,
 ) -> TokenStream {
     let EnumDecl { attrs, vis, ident } = decl;
-    let docs = docs.into_iter();
+    let variant_attrs = variant_attrs.into_iter();
     let discriminants = (0..variants.len()).map(|index| index as u8);
     quote! {
         #(#attrs)*
@@ -218,7 +218,7 @@ pub fn numbered_enum<D: quote::ToTokens>(
         #[repr(u8)]
         #vis enum #ident {
             #(
-                #[doc = #docs]
+                #variant_attrs
                 #variants = #discriminants,
             )*
         }
@@ -307,7 +307,10 @@ fn string_enum(decl: &EnumDecl, variants: &[Variant<'_>], extra_doc: &str) -> To
             #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         },
         &idents,
-        variants.iter().map(|variant| &variant.doc),
+        variants.iter().map(|variant| {
+            let doc = &variant.doc;
+            quote!(#[doc = #doc])
+        }),
     );
     quote! {
         #definition
@@ -407,10 +410,17 @@ fn endpoints_doc(catalog: &Catalog, index: usize) -> String {
     if groups.is_empty() {
         return String::new();
     }
-    let mut doc = String::from("\n\nRequired by these endpoints:\n");
+    let count: usize = groups.iter().map(|(_, links)| links.len()).sum();
+    // Folded as on the crate page: some scopes unlock dozens of endpoints.
+    // The blank lines let rustdoc read the list inside the HTML as Markdown.
+    let mut doc = format!(
+        "\n\n<details><summary>Required by {count} endpoint{}</summary>\n\n",
+        if count == 1 { "" } else { "s" }
+    );
     for (group, links) in groups {
         doc += &format!("- {group}: {}\n", links.join(", "));
     }
+    doc += "\n</details>\n";
     doc
 }
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Procedural macros for [`fanvue-scopes`](https://docs.rs/fanvue-scopes).
 //!
-//! Use them through the `fanvue-scopes` crate, which re-exports them:
+//! Use them through the `fanvue-scopes` crate, which re-exports and
+//! documents them (see [`requires`] there):
 //! `#[requires(..)]` guards a handler, `scope!(..)` names one scope and
 //! `scopes![..]` builds a `ScopeSet`, all checked at compile time against
 //! the `scopes.toml` this crate was built with.
@@ -53,10 +54,9 @@ fn expand<T: Parse>(
         .into()
 }
 
-/// Guards a handler fn with the scopes its caller must have been granted.
-///
-/// `#[requires(read:chat, any(read:fan, read:creator))]`; the full syntax
-/// and examples are in the `fanvue-scopes` documentation.
+// Guards a handler fn with the scopes its caller must have been granted.
+// No doc comment: `fanvue-scopes` re-exports this with the whole
+// documentation, and rustdoc would append a second summary to it.
 #[proc_macro_attribute]
 pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);

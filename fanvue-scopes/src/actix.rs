@@ -12,28 +12,67 @@
 //! is parsed or a byte of the body is read. (actix-http answers
 //! `Expect: 100-continue` itself, before the app sees the request.)
 //!
-//! ```
-//! use actix_web::{web, App, HttpResponse};
-//! use fanvue_scopes::actix::RequireScopes;
-//! use fanvue_scopes::{requirement_of, requires, scopes, Granted, InsufficientScope};
+//! A complete program: the authentication middleware validates the bearer
+//! token and inserts a [`Granted`], and each handler's resource is wrapped
+//! in that handler's requirement.
+//!
+//! ```no_run
+//! use actix_web::body::MessageBody;
+//! use actix_web::dev::{ServiceRequest, ServiceResponse};
+//! use actix_web::middleware::{from_fn, Next};
+//! use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
+//! use fanvue_scopes::actix::{bearer_token, RequireScopes};
+//! use fanvue_scopes::bearer::BearerError;
+//! use fanvue_scopes::{oauth, requirement_of, requires, scopes, Granted, InsufficientScope, ScopeSet};
+//!
+//! #[requires(read:chat)]
+//! async fn list_chats(granted: Granted) -> Result<HttpResponse, InsufficientScope> {
+//!     Ok(HttpResponse::Ok().json(["chat with a fan"]))
+//! }
 //!
 //! #[requires(write:chat)]
 //! async fn send_message(granted: Granted, text: String) -> Result<HttpResponse, InsufficientScope> {
 //!     Ok(HttpResponse::Created().body(text))
 //! }
 //!
-//! let app = App::new()
-//!     .service(
-//!         web::resource("/chats/{id}/messages")
-//!             .wrap(RequireScopes::new(requirement_of!(send_message)))
-//!             .route(web::post().to(send_message)),
-//!     )
-//!     .service(
-//!         web::scope("/insights")
-//!             .wrap(RequireScopes::new(scopes![read:insights]))
-//!             .route("", web::get().to(|| async { "insights" })),
-//!     );
-//! # let _ = app;
+//! /// Stands in for real token validation: ask Fanvue, or check the token
+//! /// stored at sign-in, instead of matching a fixed string.
+//! async fn authenticate(
+//!     request: ServiceRequest,
+//!     next: Next<impl MessageBody>,
+//! ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+//!     let granted = match bearer_token(request.request()) {
+//!         Ok("demo") => ScopeSet::parse_lenient("read:self read:chat").known(),
+//!         Ok(_) => return Err(BearerError::InvalidToken.into()),
+//!         Err(refused) => return Err(refused.into()),
+//!     };
+//!     request.extensions_mut().insert(Granted(granted));
+//!     next.call(request).await
+//! }
+//!
+//! fn main() -> std::io::Result<()> {
+//!     let server = HttpServer::new(|| {
+//!         App::new()
+//!             .service(
+//!                 web::resource("/chats")
+//!                     .wrap(RequireScopes::new(requirement_of!(list_chats)))
+//!                     .route(web::get().to(list_chats)),
+//!             )
+//!             .service(
+//!                 web::resource("/chats/{id}/messages")
+//!                     .wrap(RequireScopes::new(requirement_of!(send_message)))
+//!                     .route(web::post().to(send_message)),
+//!             )
+//!             .service(
+//!                 web::scope("/insights")
+//!                     .wrap(RequireScopes::new(scopes![read:insights]))
+//!                     .route("", web::get().to(|| async { "insights" })),
+//!             )
+//!             .wrap(from_fn(authenticate))
+//!     })
+//!     .bind(("127.0.0.1", 3000))?;
+//!     actix_web::rt::System::new().block_on(server.run())
+//! }
 //! ```
 
 use crate::bearer::BearerError;

@@ -89,14 +89,16 @@
 //! | feature | default | what it enables |
 //! |---|---|---|
 //! | `serde` | yes | `Serialize`/`Deserialize` for [`Scope`] (its string) and [`ScopeSet`] (the space-delimited list) |
-//! | `registry` | no | `handlers()` and `required_by_all_handlers()`: every `#[requires]` fn in the program, for listings and the least-privilege scope string; it costs the compiler about 0.25 ms per fn, so it is off by default |
-//! | `axum` | no | axum 0.8: [`Granted`] as an extractor, responses for the errors, a `route_layer` guard |
-//! | `actix-web` | no | actix-web 4: [`Granted`] as an extractor, `ResponseError` for the errors, a guard middleware |
+//! | `registry` | no | [`handlers()`](handlers) and [`required_by_all_handlers()`](required_by_all_handlers): every `#[requires]` fn in the program, for listings and the least-privilege scope string; it costs the compiler about 0.25 ms per fn, so it is off by default |
+//! | `axum` | no | axum 0.8 ([`axum`](mod@crate::axum)): [`Granted`] as an extractor, responses for the errors, the [`axum::RequireScopesLayer`] route guard |
+//! | `actix-web` | no | actix-web 4 ([`actix`]): [`Granted`] as an extractor, `ResponseError` for the errors, the [`actix::RequireScopes`] guard middleware |
 //! | `oauth2` | no | oauth2 5: [`oauth::authorize_scopes`] and [`oauth::granted_scopes`], conversions to and from `oauth2::Scope` |
-//! | `utoipa` | no | utoipa: the Fanvue security scheme and each handler's scopes in an OpenAPI document (implies `registry`) |
+//! | `utoipa` | no | utoipa ([`openapi`]): the [`openapi::FanvueSecurity`] scheme and each handler's scopes in an OpenAPI document (implies `registry`) |
 //! | `http` | no | http 1: [`client::CallCheck::request`] checks an outgoing `http::Request` |
-//! | `reqwest` | no | reqwest 0.13: `client::ScopeCheck`, a `reqwest-middleware` middleware that refuses calls before the network (implies `http`) |
-//! | `testing` | no | `testing::StandIn`, a stand-in Fanvue API on 127.0.0.1 (axum and tokio), for an app's tests |
+//! | `reqwest` | no | reqwest 0.13: [`client::ScopeCheck`], a `reqwest-middleware` middleware that refuses calls before the network (implies `http`) |
+//! | `testing` | no | [`testing::StandIn`], a stand-in Fanvue API on 127.0.0.1 (axum and tokio), for an app's tests |
+//!
+//! On docs.rs every item behind a feature carries a badge that names it.
 //!
 //! # The scopes
 //!
@@ -104,6 +106,7 @@
 //!
 #![doc = fanvue_scopes_macros::__scope_table!()]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 #[cfg(feature = "actix-web")]

@@ -216,10 +216,34 @@ fn serde_uses_the_text_forms() {
 }
 
 #[test]
-fn the_readme_table_matches_scopes_toml() {
+fn the_readme_table_matches_scopes_toml_word_for_word() {
     let readme = include_str!("../../README.md");
-    for scope in Scope::ALL {
-        let row = format!("| {} | `{}` |", scope.resource(), scope.as_str());
-        assert!(readme.contains(&row), "README.md lacks the row `{row}`");
-    }
+    let table: Vec<&str> = readme
+        .lines()
+        .skip_while(|line| *line != "| Resource | Scope | What it grants |")
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .collect();
+    let expected: Vec<String> = Scope::ALL
+        .iter()
+        .map(|scope| {
+            format!(
+                "| {} | `{}` | {} |",
+                scope.resource(),
+                scope.as_str(),
+                scope.description()
+            )
+        })
+        .collect();
+    assert_eq!(table, expected, "README.md's scope table");
+}
+
+#[test]
+fn the_readme_shows_the_quickstart_example_as_it_is() {
+    let readme = include_str!("../../README.md");
+    let program = include_str!("../examples/quickstart.rs");
+    assert!(
+        readme.contains(&format!("```rust\n{program}```")),
+        "README.md must show examples/quickstart.rs verbatim"
+    );
 }
