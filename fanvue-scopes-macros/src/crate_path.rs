@@ -22,9 +22,31 @@ impl Default for CratePath {
 
 impl CratePath {
     /// `crate = path` in an attribute, after the `crate` keyword.
+    /// Takes `crate = fvs` and, as serde writes it, `crate = "fvs"`.
     pub fn parse_assignment(input: ParseStream) -> syn::Result<Self> {
         input.parse::<Token![=]>()?;
-        let path: syn::Path = input.call(syn::Path::parse_mod_style)?;
+        let path: syn::Path =
+            if input.peek(syn::LitStr) {
+                let literal: syn::LitStr = input.parse()?;
+                literal.parse_with(syn::Path::parse_mod_style).map_err(|_| {
+                syn::Error::new(
+                    literal.span(),
+                    format!(
+                        "`crate = {:?}` is not a path; write the name your Cargo.toml gives \
+                         fanvue-scopes, such as `crate = fvs` or `crate = \"fvs\"`",
+                        literal.value()
+                    ),
+                )
+            })?
+            } else {
+                input.call(syn::Path::parse_mod_style).map_err(|error| {
+                    syn::Error::new(
+                        error.span(),
+                        "expected the path fanvue-scopes is known by, such as `crate = fvs` or \
+                     `crate = \"fvs\"`",
+                    )
+                })?
+            };
         Ok(CratePath(path.into_token_stream()))
     }
 }

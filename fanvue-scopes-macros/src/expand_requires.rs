@@ -21,6 +21,7 @@ use syn::{
 
 syn::custom_keyword!(from);
 syn::custom_keyword!(calls);
+syn::custom_keyword!(in_impl);
 
 /// The attribute's arguments as written.
 #[derive(Default)]
@@ -30,6 +31,9 @@ struct Args {
     calls: Vec<CallsGroup>,
     from: Option<Expr>,
     krate: Option<CratePath>,
+    /// `in_impl`: the fn is an associated fn of an inherent `impl`, where
+    /// its route companion must be an associated const, not a struct.
+    in_impl: Option<Span>,
 }
 
 /// `calls(GET "/chats", POST "/chats")`: the endpoints the fn calls, whose
@@ -44,10 +48,11 @@ impl CallsGroup {
         input.parse::<calls>()?;
         let content;
         let paren = syn::parenthesized!(content in input);
-        let endpoints = Punctuated::<EndpointRef, Token![,]>::parse_terminated_with(
-            &content,
-            EndpointRef::parse,
-        )?;
+        let endpoints =
+            Punctuated::<EndpointRef, Token![,]>::parse_terminated_with(&content, |input| {
+                reject_nested_group(input, "calls")?;
+                EndpointRef::parse(input)
+            })?;
         Ok(CallsGroup {
             span: paren.span.join(),
             endpoints: endpoints.into_iter().collect(),
@@ -78,6 +83,11 @@ impl Parse for Args {
                     return Err(syn::Error::new(keyword.span, "`from = ..` is given twice"));
                 }
                 args.from = Some(input.parse()?);
+            } else if peek_in_impl(input) {
+                let keyword: in_impl = input.parse()?;
+                if args.in_impl.replace(keyword.span).is_some() {
+                    return Err(syn::Error::new(keyword.span, "`in_impl` is given twice"));
+                }
             } else if input.peek(calls) && input.peek2(token::Paren) {
                 args.calls.push(input.call(CallsGroup::parse)?);
             } else if input.peek(Ident::peek_any) && input.peek2(token::Paren) {
@@ -91,6 +101,34 @@ impl Parse for Args {
         }
         Ok(args)
     }
+}
+
+/// Whether the input is the flag `in_impl` alone, up to a `,` or its end.
+fn peek_in_impl(input: ParseStream) -> bool {
+    let fork = input.fork();
+    fork.parse::<in_impl>().is_ok() && (fork.is_empty() || fork.peek(Token![,]))
+}
+
+/// A group written inside another (`any(calls(..))`), which the grammar
+/// does not allow: an error that says what goes where.
+fn reject_nested_group(input: ParseStream, outer: &str) -> syn::Result<()> {
+    if input.peek(Ident::peek_any) && input.peek2(token::Paren) {
+        let inner = input.call(Ident::parse_any)?;
+        let takes = if outer == "any" {
+            "scope names, such as `any(read:fan, read:creator)`"
+        } else {
+            "endpoints, such as `calls(GET \"/chats\", POST \"/chats\")`"
+        };
+        return Err(syn::Error::new(
+            inner.span(),
+            format!(
+                "`{inner}(..)` can't stand inside `{outer}(..)`, which takes {takes}; \
+                 groups don't nest: write `any(..)` and `calls(..)` side by side, \
+                 as in `#[requires(any(read:fan, read:creator), calls(GET \"/chats\"))]`"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl AnyGroup {
@@ -107,8 +145,10 @@ impl AnyGroup {
         }
         let content;
         let paren = syn::parenthesized!(content in input);
-        let names =
-            Punctuated::<ScopeName, Token![,]>::parse_terminated_with(&content, ScopeName::parse)?;
+        let names = Punctuated::<ScopeName, Token![,]>::parse_terminated_with(&content, |input| {
+            reject_nested_group(input, "any")?;
+            ScopeName::parse(input)
+        })?;
         Ok(AnyGroup {
             span: paren.span.join(),
             names: names.into_iter().collect(),
@@ -176,7 +216,13 @@ pub fn requires(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream
     };
     let source = errors.finish_with(source)?;
     let krate = args.krate.unwrap_or_default();
-    Ok(wrap(function, &krate, &requirement, source))
+    Ok(wrap(
+        function,
+        &krate,
+        &requirement,
+        source,
+        args.in_impl.is_some(),
+    ))
 }
 
 fn check_requirement<'c>(
@@ -249,16 +295,46 @@ fn check_signature(function: &Function, errors: &mut Errors) {
              which is not const; remove `const`",
         ));
     }
-    if let Some(second) = function.attrs.iter().find(|attr| {
-        attr.path()
-            .segments
-            .last()
-            .is_some_and(|segment| segment.ident == "requires")
-    }) {
-        errors.push(syn::Error::new_spanned(
-            second,
+    // Recognised by what an expansion of ours left on the fn, not by the
+    // attribute's name: it may be imported under another name, and other
+    // crates have a `#[requires]` of their own.
+    if function.attrs.iter().any(is_required_scopes_doc) {
+        errors.push(syn::Error::new(
+            Span::call_site(),
             "`#[requires]` is given twice on this fn; write the whole requirement in one: \
              `#[requires(read:chat, write:chat, any(..))]`",
+        ));
+    }
+    if let Some(route) = function.attrs.iter().find(|attr| is_actix_route(attr)) {
+        let name = route
+            .path()
+            .segments
+            .last()
+            .map(|segment| segment.ident.to_string())
+            .unwrap_or_default();
+        errors.push(syn::Error::new_spanned(
+            route,
+            format!(
+                "`#[{name}(..)]` makes actix-web register this fn as a route of its own, \
+                 beyond the reach of the route guard `#[requires]` needs; remove it and route \
+                 the fn with `guarded!` in `fanvue_scopes::actix::Routes`, such as \
+                 `Routes::new().{method}(\"/path\", guarded!({fn_name}))`",
+                method = if name == "route" || name == "routes" {
+                    "get"
+                } else {
+                    &name
+                },
+                fn_name = sig.ident,
+            ),
+        ));
+    }
+    if boxed_future(&sig.output) {
+        errors.push(syn::Error::new(
+            sig.ident.span(),
+            "`#[requires]` can't guard this fn: it returns a boxed future, as `#[async_trait]` \
+             rewrites an `async fn`, so the guard has no `Result` to return its refusal in. \
+             Put `#[requires]` on an inherent or free `async fn` that does the work, and call \
+             it from the trait method",
         ));
     }
     if let Some(span) = not_a_result(&sig.output) {
@@ -268,6 +344,58 @@ fn check_signature(function: &Function, errors: &mut Errors) {
              so the fn must return `Result<T, E>` where `E: From<InsufficientScope>`",
         ));
     }
+}
+
+/// The first line of the docs section an expansion appends: how a second
+/// `#[requires]` recognises the first.
+const REQUIRED_SCOPES_HEADING: &str = "\n# Required scopes\n\n";
+
+fn is_required_scopes_doc(attr: &Attribute) -> bool {
+    match &attr.meta {
+        syn::Meta::NameValue(doc) if doc.path.is_ident("doc") => matches!(
+            &doc.value,
+            Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. })
+                if text.value().starts_with(REQUIRED_SCOPES_HEADING)
+        ),
+        _ => false,
+    }
+}
+
+/// actix-web's route attributes, `#[get("/path")]` and the like: by name,
+/// with a path string first, as actix-web writes them.
+fn is_actix_route(attr: &Attribute) -> bool {
+    const ROUTES: [&str; 11] = [
+        "get", "post", "put", "delete", "patch", "head", "options", "trace", "connect", "route",
+        "routes",
+    ];
+    let named = attr
+        .path()
+        .segments
+        .last()
+        .is_some_and(|segment| ROUTES.iter().any(|route| segment.ident == route));
+    let takes_a_path = match &attr.meta {
+        syn::Meta::List(list) => list
+            .parse_args_with(|input: ParseStream| {
+                input.parse::<syn::LitStr>()?;
+                input.parse::<TokenStream>()
+            })
+            .is_ok(),
+        _ => false,
+    };
+    named && takes_a_path
+}
+
+/// `Pin<Box<dyn Future ..>>`, the return type `#[async_trait]` gives.
+fn boxed_future(output: &ReturnType) -> bool {
+    let ReturnType::Type(_, ty) = output else {
+        return false;
+    };
+    let Type::Path(path) = &**ty else {
+        return false;
+    };
+    path.path.segments.last().is_some_and(|last| {
+        last.ident == "Pin" && last.to_token_stream().to_string().contains("Future")
+    })
 }
 
 /// Where the return type surely is not a `Result`: none at all (`None`), or
@@ -393,6 +521,7 @@ fn wrap(
     krate: &CratePath,
     requirement: &Requirement<'_>,
     source: GrantedSource,
+    in_impl: bool,
 ) -> TokenStream {
     let Function { sig, vis, .. } = &function;
     let docs = required_scopes_doc(requirement);
@@ -427,7 +556,7 @@ fn wrap(
         GrantedSource::Param { ident, rebind } => (
             ident.to_token_stream(),
             rebind.map(|pattern| quote!(let #pattern = #ident;)),
-            route_companion(sig, vis, krate, &new_requirement),
+            route_companion(sig, vis, krate, &new_requirement, in_impl),
         ),
     };
     let refuse = quote_spanned! {output_span=>
@@ -445,7 +574,7 @@ fn wrap(
                 #krate::__private::register_handler!(#name, &#requirement_const);
                 &#requirement_const
             }
-            .check(#krate::HasScopes::granted_scopes(&#granted))
+            .check(#krate::HasScopes::granted_scopes(&(#granted)))
             {
                 #refuse;
             }
@@ -461,32 +590,57 @@ fn wrap(
     }
 }
 
-/// For an `async fn` handler that takes `Granted`, the grant a route guard
-/// reads too: a hidden const next to the fn that carries its requirement,
-/// so that `requirement_of!(handler)` can guard the route before any
-/// extractor runs. A const may stand in a module and in an `impl` block
-/// alike; a method with `self` is no route handler and gets none.
+/// For an `async fn` handler that takes `Granted`, its route companion:
+/// the [`Handler`](fanvue_scopes::Handler) that `guarded!(handler)` routes
+/// it with, reachable by the handler's own path however that is written.
+///
+/// A free fn's companion is a struct of the fn's own name. It lives in the
+/// type namespace, where the fn does not, so `use handlers::list` (or
+/// `as l`) imports both together. A struct can't stand in an `impl`, so an
+/// associated fn, marked `in_impl`, gets an associated const instead, which
+/// `guarded!(Chats::list)` reaches through the type. A method with `self`
+/// is no route handler and gets none.
 fn route_companion(
     sig: &Signature,
     vis: &Visibility,
     krate: &CratePath,
     requirement: &TokenStream,
+    in_impl: bool,
 ) -> Option<TokenStream> {
     if sig.asyncness.is_none() || sig.receiver().is_some() {
         return None;
     }
-    let companion = companion_name(&sig.ident);
-    Some(quote! {
-        #[doc(hidden)]
-        #[allow(non_upper_case_globals, dead_code)]
-        #vis const #companion: #krate::Requirement = #requirement;
+    let fn_name = &sig.ident;
+    let name = fn_name.unraw().to_string();
+    let handler = quote! {
+        &#krate::Handler::__new(#name, ::core::module_path!(), &#requirement)
+    };
+    Some(if in_impl {
+        // Named for the fix too: in a trait impl, rustc's "not a member of
+        // trait" names the macro it originates in.
+        let companion = companion_name(fn_name);
+        quote! {
+            #krate::__private::a_trait_fn_cannot_be_a_guarded_handler_route_a_free_fn_that_calls_it! {
+                #vis #companion [#krate] #handler
+            }
+        }
+    } else {
+        // Through a `macro_rules!` whose name is the fix: in an `impl`,
+        // rustc's "struct is not supported in `impl`s" names the macro it
+        // originates in.
+        quote! {
+            #krate::__private::in_an_impl_write_requires_with_in_impl! {
+                #vis #fn_name [#krate] #handler
+            }
+        }
     })
 }
 
-/// The name of a handler's route companion, spanned like the handler's.
+/// The name of an associated handler's route companion, spanned like the
+/// handler's.
 pub fn companion_name(handler: &Ident) -> Ident {
     format_ident!(
-        "__fanvue_scopes_requirement_{}",
+        "__fanvue_scopes_handler_{}",
         handler.unraw(),
         span = handler.span()
     )
@@ -509,10 +663,8 @@ fn required_scopes_doc(requirement: &Requirement<'_>) -> String {
         };
         format!("- `{}`: {}{callers}\n", scope.name, scope.description)
     };
-    let mut doc = String::from(
-        "\n# Required scopes\n\n\
-         Checked before the body runs; a caller without them is refused with `InsufficientScope`.\n",
-    );
+    let mut doc = String::from(REQUIRED_SCOPES_HEADING);
+    doc += "Checked before the body runs; a caller without them is refused with `InsufficientScope`.\n";
     if !requirement.all.is_empty() {
         doc += "\nAll of:\n";
         doc.extend(requirement.all.iter().map(item));
@@ -528,6 +680,38 @@ fn required_scopes_doc(requirement: &Requirement<'_>) -> String {
 mod tests {
     use super::*;
     use crate::catalog;
+
+    fn error_of(args: TokenStream, item: TokenStream) -> String {
+        match requires(args, item) {
+            Ok(expanded) => panic!("expected an error, got {expanded}"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn an_actix_route_attribute_below_is_an_error_that_says_what_to_write() {
+        let error = error_of(
+            quote!(read:chat),
+            quote! {
+                #[actix_web::get("/chats")]
+                async fn list_chats(granted: Granted) -> Result<u8, InsufficientScope> { Ok(1) }
+            },
+        );
+        assert!(
+            error.contains("`#[get(..)]` makes actix-web register this fn"),
+            "{error}"
+        );
+        assert!(error.contains("guarded!(list_chats)"), "{error}");
+        // Another attribute that happens to be called `get` is left alone.
+        let expanded = requires(
+            quote!(read:chat),
+            quote! {
+                #[get]
+                async fn list_chats(granted: Granted) -> Result<u8, InsufficientScope> { Ok(1) }
+            },
+        );
+        assert!(expanded.is_ok());
+    }
 
     #[test]
     fn the_docs_name_the_endpoint_behind_each_scope() {

@@ -1,6 +1,7 @@
 //! `scope!(..)` and `scopes![..]`: checked names to `Scope` and `ScopeSet`;
 //! `endpoint!(GET "/chats")`: a checked endpoint to `Endpoint`;
-//! `requirement_of!(handler)`: a handler's requirement, by its path.
+//! `requirement_of!(handler)` and `guarded!(handler)`: a handler's route
+//! companion, by the handler's path.
 
 use crate::catalog::{self, Endpoint, Scope};
 use crate::crate_path::CratePath;
@@ -107,29 +108,80 @@ pub fn scope_set(krate: &CratePath, scopes: &[&Scope]) -> TokenStream {
     quote!(#krate::ScopeSet::from_bits_truncate(#bits))
 }
 
-/// `$crate; path::to::handler`
-pub struct RequirementOfInput {
-    handler: syn::Path,
+/// `$crate; path::to::handler`, as `guarded!` and `requirement_of!` take it.
+pub struct HandlerInput {
+    krate: CratePath,
+    handler: syn::ExprPath,
 }
 
-impl Parse for RequirementOfInput {
+impl Parse for HandlerInput {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        let _: CratePath = input.parse()?;
-        let handler = input.call(syn::Path::parse_mod_style)?;
+        let krate = input.parse()?;
+        let handler = input.parse().map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                "expected the path of a `#[requires]` handler fn, such as `list_chats`, \
+                 `routes::list_chats` or `Chats::list`",
+            )
+        })?;
         if !input.is_empty() {
-            return Err(
-                input.error("`requirement_of!` takes the path of one `#[requires]` handler")
-            );
+            return Err(input.error("expected the path of one `#[requires]` handler fn"));
         }
-        Ok(RequirementOfInput { handler })
+        Ok(HandlerInput { krate, handler })
     }
 }
 
-/// The route companion `#[requires]` defined next to the handler.
-pub fn requirement_of(input: RequirementOfInput) -> syn::Result<TokenStream> {
-    let mut path = input.handler;
-    if let Some(last) = path.segments.last_mut() {
-        last.ident = crate::expand_requires::companion_name(&last.ident);
+impl HandlerInput {
+    /// The handler's route companion, a `&'static Handler`: a free fn's is
+    /// the trait const of the struct of the same name (reached through any
+    /// `use` of the fn); an associated fn's is the const beside it in the
+    /// `impl`. A path is to an associated fn when the segment before the
+    /// fn is `Self`, has generic arguments, or is capitalised as types are.
+    fn companion(&self) -> syn::Result<TokenStream> {
+        let krate = &self.krate;
+        let syn::ExprPath { qself, path, .. } = &self.handler;
+        if qself.is_some() {
+            return Err(syn::Error::new_spanned(
+                &self.handler,
+                "a `<T as Trait>::f` path names a trait's fn, which can't be a guarded route \
+                 handler; name a free fn, or an associated fn of an inherent impl (`Chats::list`)",
+            ));
+        }
+        let mut path = path.clone();
+        let Some(mut last) = path.segments.pop() else {
+            return Err(syn::Error::new_spanned(
+                &self.handler,
+                "expected a handler's path",
+            ));
+        };
+        // The companion is not generic: `list::<Db>` and `list` share it.
+        last.arguments = syn::PathArguments::None;
+        let in_impl = path.segments.last().is_some_and(|owner| {
+            let name = owner.ident.to_string();
+            name == "Self"
+                || !owner.arguments.is_none()
+                || name.starts_with(|c: char| c.is_ascii_uppercase())
+        });
+        Ok(if in_impl {
+            let companion = crate::expand_requires::companion_name(&last.ident);
+            quote!(#path #companion)
+        } else {
+            path.segments.push(last);
+            quote!(<#path as #krate::__private::RouteHandler>::HANDLER)
+        })
     }
-    Ok(quote!(#path))
+}
+
+/// `requirement_of!(handler)`: the handler's `Requirement`, in `const`.
+pub fn requirement_of(input: HandlerInput) -> syn::Result<TokenStream> {
+    let companion = input.companion()?;
+    Ok(quote!(*#companion.requirement()))
+}
+
+/// `guarded!(handler)`: the handler with its route companion, for a router.
+pub fn guarded(input: HandlerInput) -> syn::Result<TokenStream> {
+    let companion = input.companion()?;
+    let krate = &input.krate;
+    let handler = &input.handler;
+    Ok(quote!(#krate::Guarded::__new(#handler, #companion)))
 }

@@ -104,6 +104,14 @@ pub fn requirement_of(input: TokenStream) -> TokenStream {
     expand(input, expand_scopes::requirement_of)
 }
 
+/// A `#[requires]` handler with its requirement, by the handler's path,
+/// for a router to guard. Called through the `fanvue_scopes::guarded!` shim.
+#[doc(hidden)]
+#[proc_macro]
+pub fn guarded(input: TokenStream) -> TokenStream {
+    expand(input, expand_scopes::guarded)
+}
+
 /// Generates `Scope` and `Resource` from `scopes.toml`. Only `fanvue-scopes`
 /// calls this, once.
 #[doc(hidden)]

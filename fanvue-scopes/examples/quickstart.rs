@@ -3,14 +3,13 @@
 //! `cargo run -p fanvue-scopes --example quickstart --features axum`, then
 //! `curl -H 'Authorization: Bearer demo' localhost:3000/chats`.
 
+use axum::Json;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use fanvue_scopes::axum::{RequireScopesLayer, bearer_token};
+use fanvue_scopes::axum::{Routes, bearer_token};
 use fanvue_scopes::bearer::BearerError;
-use fanvue_scopes::{Granted, InsufficientScope, ScopeSet, oauth, requirement_of, requires};
+use fanvue_scopes::{Granted, InsufficientScope, ScopeSet, guarded, requires};
 
 #[requires(read:chat)]
 async fn list_chats(granted: Granted) -> Result<Json<Vec<&'static str>>, InsufficientScope> {
@@ -38,18 +37,15 @@ async fn authenticate(mut request: Request, next: Next) -> Response {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let app = Router::new()
-        .route(
-            "/chats",
-            get(list_chats).route_layer(RequireScopesLayer::new(requirement_of!(list_chats))),
-        )
-        .route(
-            "/chats/{id}/messages",
-            post(send_message).route_layer(RequireScopesLayer::new(requirement_of!(send_message))),
-        )
-        .layer(middleware::from_fn(authenticate));
+    // Each handler is named once; its route is guarded with its own scopes.
+    let routes = Routes::new()
+        .get("/chats", guarded!(list_chats))
+        .post("/chats/{id}/messages", guarded!(send_message));
     // What to ask Fanvue for at sign-in: exactly what the routes need.
-    println!("authorize scope: {}", oauth::authorize_scope_for_routes());
+    println!("authorize scope: {}", routes.authorize_scope());
+    let app = routes
+        .into_router()
+        .layer(middleware::from_fn(authenticate));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
     axum::serve(listener, app).await
 }

@@ -1,29 +1,30 @@
-//! actix-web 4: [`Granted`] as an extractor, the refusals as
-//! `ResponseError`s, [`RequireScopes`] middleware to guard a resource or
-//! scope, and [`bearer_token`] to read the `Authorization` header.
+//! actix-web 4: [`Routes`] to route `#[requires]` handlers behind their own
+//! guards, [`Granted`] as an extractor, the refusals as `ResponseError`s,
+//! [`RequireScopes`] middleware for other routes, and [`bearer_token`] to
+//! read the `Authorization` header.
 //!
 //! The app's authentication middleware validates the bearer token and
 //! inserts the granted [`ScopeSet`] (or a [`Granted`]) into the request
 //! extensions; everything here reads it from there.
 //!
-//! Wrap each handler's `web::resource` in its own requirement, through
-//! [`requirement_of!`](crate::requirement_of): the middleware runs before
-//! any extractor, so a caller without the scopes gets `403` before the path
-//! is parsed or a byte of the body is read. (actix-http answers
-//! `Expect: 100-continue` itself, before the app sees the request.)
+//! Route each `#[requires]` handler with [`guarded!`](crate::guarded) in
+//! [`Routes`]: its guard runs before any extractor, so a caller without the
+//! scopes gets `403` before the path is parsed or a byte of the body is
+//! read. (actix-http answers `Expect: 100-continue` itself, before the app
+//! sees the request.)
 //!
 //! A complete program: the authentication middleware validates the bearer
-//! token and inserts a [`Granted`], and each handler's resource is wrapped
-//! in that handler's requirement.
+//! token and inserts a [`Granted`]; the routes are built once, before the
+//! server, so the authorize scope is known before it runs.
 //!
 //! ```no_run
 //! use actix_web::body::MessageBody;
 //! use actix_web::dev::{ServiceRequest, ServiceResponse};
 //! use actix_web::middleware::{from_fn, Next};
 //! use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
-//! use fanvue_scopes::actix::{bearer_token, RequireScopes};
+//! use fanvue_scopes::actix::{bearer_token, RequireScopes, Routes};
 //! use fanvue_scopes::bearer::BearerError;
-//! use fanvue_scopes::{oauth, requirement_of, requires, scopes, Granted, InsufficientScope, ScopeSet};
+//! use fanvue_scopes::{guarded, requires, scopes, Granted, InsufficientScope, ScopeSet};
 //!
 //! #[requires(read:chat)]
 //! async fn list_chats(granted: Granted) -> Result<HttpResponse, InsufficientScope> {
@@ -51,18 +52,14 @@
 //! }
 //!
 //! fn main() -> std::io::Result<()> {
-//!     let server = HttpServer::new(|| {
+//!     let routes = Routes::new()
+//!         .get("/chats", guarded!(list_chats))
+//!         .post("/chats/{id}/messages", guarded!(send_message));
+//!     println!("authorize scope: {}", routes.authorize_scope());
+//!     let server = HttpServer::new(move || {
 //!         App::new()
-//!             .service(
-//!                 web::resource("/chats")
-//!                     .wrap(RequireScopes::new(requirement_of!(list_chats)))
-//!                     .route(web::get().to(list_chats)),
-//!             )
-//!             .service(
-//!                 web::resource("/chats/{id}/messages")
-//!                     .wrap(RequireScopes::new(requirement_of!(send_message)))
-//!                     .route(web::post().to(send_message)),
-//!             )
+//!             .configure(routes.configure())
+//!             // A route whose handler has no `#[requires]`: the low-level guard.
 //!             .service(
 //!                 web::scope("/insights")
 //!                     .wrap(RequireScopes::new(scopes![read:insights]))
@@ -74,15 +71,31 @@
 //!     actix_web::rt::System::new().block_on(server.run())
 //! }
 //! ```
+//!
+//! [`RequireScopes`] is the low-level guard, for a scope or resource whose
+//! handlers have no `#[requires]`. Its routes are counted in the authorize
+//! scope but have no identity in the listing, and it admits no `Granted`
+//! extractor.
 
 use crate::bearer::BearerError;
-use crate::{Granted, InsufficientScope, Requirement, ScopeSet, Unauthenticated};
+use crate::error::{Refusal, admit};
+use crate::guarded::{GuardedRoute, record_route};
+use crate::handler::Admitted;
+use crate::{
+    Granted, Guarded, InsufficientScope, Requirement, ScopeSet, Unauthenticated, Unguarded,
+    least_privilege, oauth,
+};
 use actix_web::dev::{Extensions, Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use actix_web::web::{self, ServiceConfig};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{Handler, Responder, Route};
+use std::fmt;
 use std::future::{Future, Ready, ready};
+use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// The granted scopes the authentication layer left in the extensions.
@@ -94,15 +107,46 @@ fn granted_in(extensions: &Extensions) -> Option<ScopeSet> {
 }
 
 impl FromRequest for Granted {
-    type Error = Unauthenticated;
-    type Future = Ready<Result<Granted, Unauthenticated>>;
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Granted, actix_web::Error>>;
 
+    /// The grant, on a request the handler's own guard admitted. Anywhere
+    /// else it fails closed, with [`Unguarded`] (500), and says so on
+    /// stderr: see [`Routes`].
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let extensions = request.extensions();
+        if extensions.get::<Admitted>().is_none() {
+            let unguarded = Unguarded::new(request.method().as_str(), request.path());
+            eprintln!("fanvue-scopes: {unguarded}");
+            return ready(Err(unguarded.into()));
+        }
         ready(
-            granted_in(&request.extensions())
+            granted_in(&extensions)
                 .map(Granted)
-                .ok_or(Unauthenticated),
+                .ok_or_else(|| Unauthenticated.into()),
         )
+    }
+}
+
+impl ResponseError for Unguarded {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    /// 500: the app served a `#[requires]` handler without its guard.
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::InternalServerError()
+            .insert_header((CONTENT_TYPE, "application/json"))
+            .body(self.json_body())
+    }
+}
+
+impl From<Refusal> for actix_web::Error {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Unauthenticated(refusal) => refusal.into(),
+            Refusal::InsufficientScope(refusal) => refusal.into(),
+        }
     }
 }
 
@@ -172,7 +216,7 @@ impl RequireScopes {
     /// [`required_by_guarded_routes`](crate::required_by_guarded_routes).
     pub fn new(requirement: impl Into<Requirement>) -> Self {
         let requirement = requirement.into();
-        crate::guarded::record(requirement);
+        crate::guarded::record_layer(requirement);
         RequireScopes { requirement }
     }
 }
@@ -221,14 +265,202 @@ where
     }
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let granted = granted_in(&request.extensions());
-        let refusal = match granted {
-            None => actix_web::Error::from(Unauthenticated),
-            Some(granted) => match self.requirement.check(granted) {
-                Ok(()) => return Box::pin(self.service.call(request)),
-                Err(insufficient) => actix_web::Error::from(insufficient),
-            },
+        let admitted = admit(granted_in(&request.extensions()), &self.requirement);
+        match admitted {
+            Ok(()) => Box::pin(self.service.call(request)),
+            Err(refusal) => Box::pin(ready(Err(refusal.into()))),
+        }
+    }
+}
+
+/// The routes of `#[requires]` handlers, each guarded by its own handler's
+/// requirement: name a handler once, with [`guarded!`](crate::guarded), and
+/// its route is guarded from what `#[requires]` wrote on it.
+///
+/// Build it before the server, outside `HttpServer::new`'s factory (which
+/// actix-web runs lazily, once per worker): its [`listing`](Self::listing)
+/// and [`authorize_scope`](Self::authorize_scope) are then complete before
+/// `run()`. Each worker's `App` takes a clone through
+/// [`configure`](Self::configure).
+///
+/// ```
+/// use actix_web::{App, HttpResponse};
+/// use fanvue_scopes::actix::Routes;
+/// use fanvue_scopes::{guarded, requires, Granted, InsufficientScope};
+///
+/// #[requires(read:chat)]
+/// async fn list_chats(granted: Granted) -> Result<HttpResponse, InsufficientScope> {
+///     Ok(HttpResponse::Ok().body("chats"))
+/// }
+///
+/// #[requires(write:chat)]
+/// async fn create_chat(granted: Granted, body: String) -> Result<HttpResponse, InsufficientScope> {
+///     Ok(HttpResponse::Created().body(body))
+/// }
+///
+/// let routes = Routes::new()
+///     .get("/chats", guarded!(list_chats))
+///     .post("/chats", guarded!(create_chat));
+/// assert_eq!(routes.authorize_scope(), "openid offline_access offline read:chat write:chat");
+/// let factory = move || App::new().configure(routes.configure());
+/// # let _ = factory;
+/// ```
+///
+/// Each method of a path gets its own guard: a `GET` needs only the `GET`
+/// handler's scopes. The guard runs before any of the handler's
+/// extractors, so a caller without the scopes is refused before the path
+/// is parsed or a byte of the body is read.
+///
+/// # Served without its guard
+///
+/// [`Granted`] is extracted only from a request a handler's own guard
+/// admitted. A `#[requires]` handler routed another way (`web::get().to(handler)`,
+/// a route attribute such as `#[get("/chats")]`, or behind a
+/// [`RequireScopes`] built for another handler) answers its first request
+/// with `500` [`Unguarded`], which names the route, and says so on stderr;
+/// it is never served with its scopes checked late.
+#[derive(Clone, Default)]
+pub struct Routes {
+    routes: Vec<(GuardedRoute, Registration)>,
+}
+
+/// Adds one guarded route to a worker's `App`.
+type Registration = Arc<dyn Fn(&mut ServiceConfig) + Send + Sync>;
+
+impl fmt::Debug for Routes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.routes.iter().map(|(route, _)| route))
+            .finish()
+    }
+}
+
+macro_rules! method_routes {
+    ($($name:ident $method:literal $guard:ident,)*) => {$(
+        #[doc = concat!("Routes `", $method, " path` to `handler`, behind its own guard.")]
+        pub fn $name<F, Args>(self, path: &str, handler: Guarded<F>) -> Self
+        where
+            F: Handler<Args> + Send + Sync,
+            Args: FromRequest + 'static,
+            F::Output: Responder + 'static,
+        {
+            self.route($method, || web::$guard(), path, handler)
+        }
+    )*};
+}
+
+impl Routes {
+    /// No routes yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    method_routes! {
+        get "GET" get,
+        post "POST" post,
+        put "PUT" put,
+        patch "PATCH" patch,
+        delete "DELETE" delete,
+    }
+
+    fn route<F, Args>(
+        mut self,
+        method: &'static str,
+        on: fn() -> Route,
+        path: &str,
+        handler: Guarded<F>,
+    ) -> Self
+    where
+        F: Handler<Args> + Send + Sync,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let (handler, info) = handler.into_parts();
+        let guard = Guard {
+            handler,
+            info,
+            args: PhantomData,
         };
-        Box::pin(ready(Err(refusal)))
+        let route = GuardedRoute::new(method, path, info);
+        record_route(&route);
+        let resource_path: Box<str> = path.into();
+        let registration: Registration = Arc::new(move |config: &mut ServiceConfig| {
+            config.route(&resource_path, on().to(guard.clone()));
+        });
+        self.routes.push((route, registration));
+        self
+    }
+
+    /// Every route added, in order: method, path and handler.
+    pub fn listing(&self) -> impl ExactSizeIterator<Item = &GuardedRoute> {
+        self.routes.iter().map(|(route, _)| route)
+    }
+
+    /// The `scope` of an authorize request that lets every route here pass:
+    /// the protocol scopes, then the least privilege of the handlers'
+    /// requirements. Complete as soon as the routes are added, before the
+    /// server runs.
+    pub fn authorize_scope(&self) -> String {
+        oauth::authorize_scope(least_privilege(
+            self.listing().map(GuardedRoute::requirement),
+        ))
+    }
+
+    /// For [`App::configure`](actix_web::App::configure): adds every route
+    /// to a worker's app.
+    pub fn configure(&self) -> impl Fn(&mut ServiceConfig) + use<> {
+        let registrations: Vec<Registration> =
+            self.routes.iter().map(|(_, add)| Arc::clone(add)).collect();
+        move |config| registrations.iter().for_each(|add| add(config))
+    }
+}
+
+/// A handler behind its own route guard: an actix-web handler that takes
+/// the request whole, admits it, and only then runs the handler's
+/// extractors.
+struct Guard<F, Args> {
+    handler: F,
+    info: &'static crate::Handler,
+    args: PhantomData<fn() -> Args>,
+}
+
+impl<F: Clone, Args> Clone for Guard<F, Args> {
+    fn clone(&self) -> Self {
+        Guard {
+            handler: self.handler.clone(),
+            info: self.info,
+            args: PhantomData,
+        }
+    }
+}
+
+impl<F, Args> Handler<(HttpRequest, web::Payload)> for Guard<F, Args>
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    type Output = HttpResponse;
+    type Future = Pin<Box<dyn Future<Output = HttpResponse>>>;
+
+    fn call(&self, (request, payload): (HttpRequest, web::Payload)) -> Self::Future {
+        let granted = granted_in(&request.extensions());
+        let admitted = admit(granted, self.info.requirement());
+        let handler = self.handler.clone();
+        Box::pin(async move {
+            if let Err(refusal) = admitted {
+                return actix_web::Error::from(refusal).error_response();
+            }
+            request.extensions_mut().insert(Admitted);
+            let mut payload = payload.into_inner();
+            match Args::from_request(&request, &mut payload).await {
+                Ok(args) => handler
+                    .call(args)
+                    .await
+                    .respond_to(&request)
+                    .map_into_boxed_body(),
+                Err(error) => Into::<actix_web::Error>::into(error).error_response(),
+            }
+        })
     }
 }

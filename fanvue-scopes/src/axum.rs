@@ -1,23 +1,23 @@
-//! axum 0.8: [`Granted`] as an extractor, the refusals as responses,
-//! [`RequireScopesLayer`] to guard routes, and [`bearer_token`] to read the
-//! `Authorization` header.
+//! axum 0.8: [`Routes`] to route `#[requires]` handlers behind their own
+//! guards, [`Granted`] as an extractor, the refusals as responses, and
+//! [`bearer_token`] to read the `Authorization` header.
 //!
 //! The app's authentication middleware validates the bearer token and
 //! inserts the granted [`ScopeSet`] (or a [`Granted`]) into the request
 //! extensions; everything here reads it from there.
 //!
-//! Guard each route with its handler's own requirement, through
-//! [`requirement_of!`](crate::requirement_of): the layer runs before any
-//! extractor, so a caller without the scopes gets `403` before the path is
-//! parsed or a byte of the body is read (and before `100 Continue`). The
-//! `#[requires]` guard in the body stays as the fail-closed backstop.
+//! Route each `#[requires]` handler with [`guarded!`](crate::guarded) in
+//! [`Routes`]: its guard runs before any extractor, so a caller without the
+//! scopes gets `403` before the path is parsed or a byte of the body is
+//! read (and before `100 Continue`). The `#[requires]` guard in the body
+//! stays as the fail-closed backstop.
 //!
 //! ```
 //! use axum::{extract::Request, middleware::Next, response::{IntoResponse, Response}};
-//! use axum::{routing::post, Json, Router};
-//! use fanvue_scopes::axum::{bearer_token, RequireScopesLayer};
+//! use axum::{Json, Router};
+//! use fanvue_scopes::axum::{bearer_token, Routes};
 //! use fanvue_scopes::bearer::BearerError;
-//! use fanvue_scopes::{requirement_of, requires, Granted, InsufficientScope, ScopeSet};
+//! use fanvue_scopes::{guarded, requires, Granted, InsufficientScope, ScopeSet};
 //!
 //! #[requires(write:chat)]
 //! async fn send_message(granted: Granted, text: String) -> Result<Json<String>, InsufficientScope> {
@@ -35,19 +35,28 @@
 //!     next.run(request).await
 //! }
 //!
-//! let app: Router = Router::new()
-//!     .route(
-//!         "/chats/{id}/messages",
-//!         post(send_message).route_layer(RequireScopesLayer::new(requirement_of!(send_message))),
-//!     )
+//! let routes = Routes::new().post("/chats/{id}/messages", guarded!(send_message));
+//! let app: Router = routes
+//!     .into_router()
 //!     .layer(axum::middleware::from_fn(authenticate));
 //! ```
 //!
-//! A route without a `#[requires]` handler takes the layer with a
-//! compile-time checked [`scopes!`](crate::scopes) instead.
+//! [`RequireScopesLayer`] is the low-level guard, for a route whose handler
+//! has no `#[requires]` (a closure, a static file service): it takes a
+//! compile-time checked [`scopes!`](crate::scopes) or a [`Requirement`].
+//! Its routes are counted in the authorize scope but have no identity in
+//! the listing, and it admits no `Granted` extractor.
 
 use crate::bearer::BearerError;
-use crate::{Granted, InsufficientScope, Requirement, ScopeSet, Unauthenticated};
+use crate::error::{Refusal, admit};
+use crate::guarded::{GuardedRoute, record_route};
+use crate::handler::Admitted;
+use crate::{
+    Granted, Guarded, Handler, InsufficientScope, Requirement, ScopeSet, Unauthenticated,
+    Unguarded, least_privilege, oauth,
+};
+use axum::handler::Handler as AxumHandler;
+use axum::routing::{MethodFilter, MethodRouter};
 use axum_core::body::Body;
 use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
@@ -67,12 +76,20 @@ fn granted_in(extensions: &Extensions) -> Option<ScopeSet> {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Granted {
-    type Rejection = Unauthenticated;
+    type Rejection = Response;
 
+    /// The grant, on a request the handler's own guard admitted. Anywhere
+    /// else it fails closed, with [`Unguarded`] (500), and says so on
+    /// stderr: see [`Routes`].
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if parts.extensions.get::<Admitted>().is_none() {
+            let unguarded = Unguarded::new(parts.method.as_str(), parts.uri.path());
+            eprintln!("fanvue-scopes: {unguarded}");
+            return Err(unguarded.into_response());
+        }
         granted_in(&parts.extensions)
             .map(Granted)
-            .ok_or(Unauthenticated)
+            .ok_or_else(|| Unauthenticated.into_response())
     }
 }
 
@@ -93,6 +110,27 @@ impl IntoResponse for InsufficientScope {
             HeaderValue::from_static("Bearer error=\"insufficient_scope\""),
         );
         json_response(StatusCode::FORBIDDEN, challenge, self.json_body())
+    }
+}
+
+impl IntoResponse for Unguarded {
+    /// 500: the app served a `#[requires]` handler without its guard.
+    fn into_response(self) -> Response {
+        let mut response = Response::new(Body::from(self.json_body()));
+        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Unauthenticated(refusal) => refusal.into_response(),
+            Refusal::InsufficientScope(refusal) => refusal.into_response(),
+        }
     }
 }
 
@@ -126,7 +164,9 @@ impl IntoResponse for BearerError {
 }
 
 /// A tower layer that refuses requests whose granted scopes fall short of a
-/// requirement, for `Router::route_layer` or `MethodRouter::route_layer`.
+/// requirement, for `Router::route_layer` or `MethodRouter::route_layer`:
+/// the low-level guard, for routes whose handler has no `#[requires]`.
+/// Route `#[requires]` handlers with [`Routes`] instead.
 ///
 /// Build the requirement with the compile-time checked [`scopes!`](crate::scopes)
 /// (all of them) or a [`Requirement`] (with `any` groups).
@@ -142,7 +182,7 @@ impl RequireScopesLayer {
     /// [`required_by_guarded_routes`](crate::required_by_guarded_routes).
     pub fn new(requirement: impl Into<Requirement>) -> Self {
         let requirement = requirement.into();
-        crate::guarded::record(requirement);
+        crate::guarded::record_layer(requirement);
         RequireScopesLayer { requirement }
     }
 }
@@ -178,24 +218,15 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let refusal = match granted_in(request.extensions()) {
-            None => Unauthenticated.into_response(),
-            Some(granted) => match self.requirement.check(granted) {
-                Ok(()) => {
-                    return ResponseFuture {
-                        kind: Kind::Inner {
-                            future: self.inner.call(request),
-                        },
-                    };
-                }
-                Err(insufficient) => insufficient.into_response(),
+        let kind = match admit(granted_in(request.extensions()), &self.requirement) {
+            Ok(()) => Kind::Inner {
+                future: self.inner.call(request),
+            },
+            Err(refusal) => Kind::Refused {
+                response: Some(refusal.into_response()),
             },
         };
-        ResponseFuture {
-            kind: Kind::Refused {
-                response: Some(refusal),
-            },
-        }
+        ResponseFuture { kind }
     }
 }
 
@@ -228,6 +259,209 @@ where
             KindProjection::Refused { response } => Poll::Ready(Ok(response
                 .take()
                 .unwrap_or_else(|| Unauthenticated.into_response()))),
+        }
+    }
+}
+
+/// The routes of `#[requires]` handlers, each guarded by its own handler's
+/// requirement: name a handler once, with [`guarded!`](crate::guarded), and
+/// its route is guarded from what `#[requires]` wrote on it.
+///
+/// ```
+/// use axum::Router;
+/// use fanvue_scopes::axum::Routes;
+/// use fanvue_scopes::{guarded, requires, Granted, InsufficientScope};
+///
+/// #[requires(read:chat)]
+/// async fn list_chats(granted: Granted) -> Result<&'static str, InsufficientScope> {
+///     Ok("chats")
+/// }
+///
+/// #[requires(write:chat)]
+/// async fn create_chat(granted: Granted, body: String) -> Result<String, InsufficientScope> {
+///     Ok(body)
+/// }
+///
+/// let routes = Routes::new()
+///     .get("/chats", guarded!(list_chats))
+///     .post("/chats", guarded!(create_chat));
+/// assert_eq!(routes.listing()[1].to_string(), "POST /chats (create_chat): `write:chat`");
+/// assert_eq!(routes.authorize_scope(), "openid offline_access offline read:chat write:chat");
+/// let app: Router = routes.into_router().route("/health", axum::routing::get(|| async { "ok" }));
+/// ```
+///
+/// Each method of a path gets its own guard: a `GET` needs only the `GET`
+/// handler's scopes. The guard runs before any of the handler's
+/// extractors, so a caller without the scopes is refused before the path
+/// is parsed or a byte of the body is read (and before `100 Continue`).
+///
+/// # Served without its guard
+///
+/// [`Granted`] is extracted only from a request a handler's own guard
+/// admitted. A `#[requires]` handler routed another way (`get(handler)`,
+/// or behind a [`RequireScopesLayer`] built for another handler) answers
+/// its first request with `500` [`Unguarded`], which names the route, and
+/// says so on stderr; it is never served with its scopes checked late. Its
+/// scopes are missing from [`listing`](Self::listing) and the authorize
+/// scope, so that first request is where the mistake shows; a test that
+/// requests each route finds it.
+#[derive(Debug)]
+pub struct Routes<S = ()> {
+    paths: Vec<(Box<str>, MethodRouter<S>)>,
+    listing: Vec<GuardedRoute>,
+}
+
+impl<S> Default for Routes<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    fn default() -> Self {
+        Routes {
+            paths: Vec::new(),
+            listing: Vec::new(),
+        }
+    }
+}
+
+macro_rules! method_routes {
+    ($($name:ident $method:literal $filter:ident,)*) => {$(
+        #[doc = concat!("Routes `", $method, " path` to `handler`, behind its own guard.")]
+        ///
+        /// # Panics
+        ///
+        /// When this path already has a handler for this method, as axum does.
+        pub fn $name<F, T>(self, path: &str, handler: Guarded<F>) -> Self
+        where
+            F: AxumHandler<T, S>,
+            T: 'static,
+        {
+            self.route($method, MethodFilter::$filter, path, handler)
+        }
+    )*};
+}
+
+impl<S> Routes<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    /// No routes yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    method_routes! {
+        get "GET" GET,
+        post "POST" POST,
+        put "PUT" PUT,
+        patch "PATCH" PATCH,
+        delete "DELETE" DELETE,
+    }
+
+    fn route<F, T>(
+        mut self,
+        method: &'static str,
+        filter: MethodFilter,
+        path: &str,
+        handler: Guarded<F>,
+    ) -> Self
+    where
+        F: AxumHandler<T, S>,
+        T: 'static,
+    {
+        let (handler, info) = handler.into_parts();
+        let guard = Guard { handler, info };
+        let route = GuardedRoute::new(method, path, info);
+        record_route(&route);
+        self.listing.push(route);
+        match self.paths.iter_mut().find(|(known, _)| **known == *path) {
+            Some((_, methods)) => *methods = std::mem::take(methods).on(filter, guard),
+            None => self
+                .paths
+                .push((path.into(), axum::routing::on(filter, guard))),
+        }
+        self
+    }
+
+    /// Every route added, in order: method, path and handler.
+    pub fn listing(&self) -> &[GuardedRoute] {
+        &self.listing
+    }
+
+    /// The `scope` of an authorize request that lets every route here pass:
+    /// the protocol scopes, then the least privilege of the handlers'
+    /// requirements. Complete as soon as the routes are added, before the
+    /// server accepts a connection.
+    pub fn authorize_scope(&self) -> String {
+        oauth::authorize_scope(least_privilege(
+            self.listing.iter().map(GuardedRoute::requirement),
+        ))
+    }
+
+    /// The axum router, to merge, nest or serve; add routes that need no
+    /// scopes to it as usual.
+    ///
+    /// # Panics
+    ///
+    /// When axum rejects a path, as [`Router::route`](axum::Router::route) does.
+    pub fn into_router(self) -> axum::Router<S> {
+        self.paths
+            .into_iter()
+            .fold(axum::Router::new(), |router, (path, methods)| {
+                router.route(&path, methods)
+            })
+    }
+}
+
+/// A handler behind its own route guard.
+#[derive(Clone, Copy)]
+struct Guard<F> {
+    handler: F,
+    info: &'static Handler,
+}
+
+impl<F, T, S> AxumHandler<T, S> for Guard<F>
+where
+    F: AxumHandler<T, S>,
+    S: Send + 'static,
+{
+    type Future = GuardFuture<F::Future>;
+
+    fn call(self, mut request: axum::extract::Request, state: S) -> Self::Future {
+        match admit(granted_in(request.extensions()), self.info.requirement()) {
+            Ok(()) => {
+                request.extensions_mut().insert(Admitted);
+                GuardFuture::Admitted {
+                    future: self.handler.call(request, state),
+                }
+            }
+            Err(refusal) => GuardFuture::Refused {
+                response: Some(refusal.into_response()),
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response of a guarded handler: its own, or the guard's refusal.
+    #[project = GuardProjection]
+    enum GuardFuture<F> {
+        Refused { response: Option<Response> },
+        Admitted { #[pin] future: F },
+    }
+}
+
+impl<F: Future<Output = Response>> Future for GuardFuture<F> {
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        match self.project() {
+            GuardProjection::Admitted { future } => future.poll(cx),
+            // Polled again after completion: stay closed.
+            GuardProjection::Refused { response } => Poll::Ready(
+                response
+                    .take()
+                    .unwrap_or_else(|| Unauthenticated.into_response()),
+            ),
         }
     }
 }

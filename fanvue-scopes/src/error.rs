@@ -225,3 +225,66 @@ impl fmt::Display for Unauthenticated {
 }
 
 impl Error for Unauthenticated {}
+
+/// A `#[requires]` handler was served without its own route guard: the
+/// `Granted` extractor ran on a request that no handler's guard admitted.
+/// HTTP 500, since the app, not the caller, is at fault.
+///
+/// The `Granted` extractor fails closed this way so that a handler routed
+/// without [`guarded!`](crate::guarded) (or routed by a framework attribute
+/// the guard could not reach) is a failure on its first request, not a
+/// handler whose scopes are checked only after its other extractors have
+/// read the request, and left out of the app's authorize scope.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Unguarded {
+    route: Box<str>,
+}
+
+impl Unguarded {
+    #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+    pub(crate) fn new(method: &str, path: &str) -> Self {
+        Unguarded {
+            route: format!("{method} {path}").into(),
+        }
+    }
+
+    /// The request's method and path, such as `GET /chats`.
+    pub fn route(&self) -> &str {
+        &self.route
+    }
+}
+
+impl fmt::Display for Unguarded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` was served by a handler that takes `Granted` without that handler's own \
+             route guard: route a `#[requires]` handler with `guarded!(handler)` in \
+             `Routes`, and read the grant on a route that needs no scopes from the request \
+             extensions instead",
+            Shown(&self.route)
+        )
+    }
+}
+
+impl Error for Unguarded {}
+
+/// Why a route guard turned a request away.
+#[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+pub(crate) enum Refusal {
+    Unauthenticated(Unauthenticated),
+    InsufficientScope(InsufficientScope),
+}
+
+/// The one admission decision of every route guard: the grant the
+/// authentication layer left on the request, if any, against the route's
+/// requirement.
+#[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+pub(crate) fn admit(granted: Option<ScopeSet>, requirement: &Requirement) -> Result<(), Refusal> {
+    match granted {
+        None => Err(Refusal::Unauthenticated(Unauthenticated)),
+        Some(granted) => requirement
+            .check(granted)
+            .map_err(Refusal::InsufficientScope),
+    }
+}

@@ -1,52 +1,127 @@
-//! The requirements of the routes the app guards, recorded as their guards
-//! are built: the default source of the least-privilege scope string.
+//! The routes the app guards, recorded as its routers are built: the route
+//! listing, and the source of the least-privilege authorize scope.
 //!
-//! A route guard (`axum::RequireScopesLayer`, `actix::RequireScopes`) is
-//! built once per route when the app assembles its router, from the
-//! handler's own requirement (`requirement_of!(handler)`). Recording it
-//! there costs nothing at compile time, where a registration per handler
-//! (the `registry` feature) costs the compiler a static and a constructor
-//! for every `#[requires]` fn.
+//! `axum::Routes` and `actix::Routes` record each route with its method,
+//! path and handler as it is added, before any server runs; the low-level
+//! layers (`axum::RequireScopesLayer`, `actix::RequireScopes`) record their
+//! bare requirement, so the scope still covers them. Recording costs nothing
+//! at compile time, where a registration per handler (the `registry`
+//! feature) costs the compiler a static and a constructor for every
+//! `#[requires]` fn.
 
-use crate::{Requirement, ScopeSet, least_privilege};
+use crate::{Handler, Requirement, ScopeSet, least_privilege};
+use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
-/// Each distinct requirement once: a router built again, or once per
-/// worker thread (actix-web), adds nothing.
-static GUARDED: Mutex<Vec<Requirement>> = Mutex::new(Vec::new());
+/// One guarded route: the method and path it answers, and the handler
+/// whose requirement guards it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct GuardedRoute {
+    method: &'static str,
+    path: Box<str>,
+    handler: &'static Handler,
+}
 
-/// Records a route guard's requirement.
-#[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
-pub(crate) fn record(requirement: Requirement) {
-    let mut guarded = GUARDED.lock().unwrap_or_else(PoisonError::into_inner);
-    if !guarded.contains(&requirement) {
-        guarded.push(requirement);
+impl GuardedRoute {
+    #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+    pub(crate) fn new(method: &'static str, path: &str, handler: &'static Handler) -> Self {
+        GuardedRoute {
+            method,
+            path: path.into(),
+            handler,
+        }
+    }
+
+    /// The HTTP method, such as `"GET"`.
+    pub fn method(&self) -> &'static str {
+        self.method
+    }
+
+    /// The path as the router was given it, such as `"/chats/{id}"`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The handler, with its name, module and requirement.
+    pub fn handler(&self) -> &'static Handler {
+        self.handler
+    }
+
+    /// What a caller needs to pass the route's guard.
+    pub fn requirement(&self) -> &'static Requirement {
+        self.handler.requirement()
     }
 }
 
-/// The requirement of every route guard built so far in this process,
-/// each distinct one once, in the order first built.
-///
-/// ```
-/// # #[cfg(feature = "axum")] {
-/// use fanvue_scopes::axum::RequireScopesLayer;
-/// use fanvue_scopes::{guarded_routes, required_by_guarded_routes, scopes};
-///
-/// let _layer = RequireScopesLayer::new(scopes![read:chat, write:chat]);
-/// assert!(guarded_routes().iter().any(|r| r.all() == scopes![read:chat, write:chat]));
-/// assert!(required_by_guarded_routes().contains_all(scopes![read:chat, write:chat]));
-/// # }
-/// ```
-pub fn guarded_routes() -> Vec<Requirement> {
-    GUARDED
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone()
+impl fmt::Display for GuardedRoute {
+    /// `GET /chats (list_chats): `read:chat``.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} ({}): {}",
+            self.method,
+            self.path,
+            self.handler.name(),
+            self.handler.requirement()
+        )
+    }
 }
 
-/// The least-privilege scope set for every route guard built so far: what
-/// the app should request in its OAuth authorize URL, once its router is
-/// built. See [`least_privilege`] and [`oauth::authorize_scope_for_routes`](crate::oauth::authorize_scope_for_routes).
+/// Everything recorded in this process. A router built again, or once per
+/// worker thread, adds nothing: each distinct entry is kept once.
+struct Recorded {
+    routes: Vec<GuardedRoute>,
+    layers: Vec<Requirement>,
+}
+
+static RECORDED: Mutex<Recorded> = Mutex::new(Recorded {
+    routes: Vec::new(),
+    layers: Vec::new(),
+});
+
+fn recorded<T>(read: impl FnOnce(&mut Recorded) -> T) -> T {
+    read(&mut RECORDED.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+#[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+pub(crate) fn record_route(route: &GuardedRoute) {
+    recorded(|recorded| {
+        if !recorded.routes.contains(route) {
+            recorded.routes.push(route.clone());
+        }
+    });
+}
+
+#[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+pub(crate) fn record_layer(requirement: Requirement) {
+    recorded(|recorded| {
+        if !recorded.layers.contains(&requirement) {
+            recorded.layers.push(requirement);
+        }
+    });
+}
+
+/// Every route added to an `axum::Routes` or `actix::Routes` so far in
+/// this process, in the order added: method, path and handler.
+///
+/// Compare it with what the app's Fanvue registration allows, or print it
+/// at start-up; tests can assert that every route they expect is there.
+pub fn guarded_routes() -> Vec<GuardedRoute> {
+    recorded(|recorded| recorded.routes.clone())
+}
+
+/// The least-privilege scope set for every route guarded so far, by
+/// `Routes` and by the low-level layers: what the app should request in its
+/// OAuth authorize URL, once its routers are built. See [`least_privilege`]
+/// and [`oauth::authorize_scope_for_routes`](crate::oauth::authorize_scope_for_routes).
 pub fn required_by_guarded_routes() -> ScopeSet {
-    least_privilege(&guarded_routes())
+    recorded(|recorded| {
+        least_privilege(
+            recorded
+                .routes
+                .iter()
+                .map(|route| -> &Requirement { route.requirement() })
+                .chain(&recorded.layers),
+        )
+    })
 }

@@ -118,6 +118,7 @@ pub mod client;
 mod endpoint;
 mod error;
 mod guarded;
+mod handler;
 pub mod oauth;
 #[cfg(feature = "utoipa")]
 pub mod openapi;
@@ -135,10 +136,11 @@ pub mod testing;
 pub mod __private;
 
 pub use endpoint::{API_VERSION, CallRefused, Endpoint};
-pub use error::{InsufficientScope, ParseScopeSetError, Unauthenticated, UnknownScope};
-pub use guarded::{guarded_routes, required_by_guarded_routes};
+pub use error::{InsufficientScope, ParseScopeSetError, Unauthenticated, Unguarded, UnknownScope};
+pub use guarded::{GuardedRoute, guarded_routes, required_by_guarded_routes};
+pub use handler::{Guarded, Handler};
 #[cfg(feature = "registry")]
-pub use registry::{Handler, handlers, required_by_all_handlers};
+pub use registry::{handlers, required_by_all_handlers};
 pub use requirement::{Granted, HasScopes, Requirement, least_privilege};
 pub use response::WWW_AUTHENTICATE;
 pub use scope::{Resource, Scope};
@@ -242,9 +244,46 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 /// # Guarding the route
 ///
 /// In a web framework, the guard in the body runs after the framework has
-/// run the other extractors, which may read the request body. Guard the
-/// route too, with the same requirement, and a caller without the scopes is
-/// refused before anything is read: see [`requirement_of!`].
+/// run the other extractors, which may read the request body. So route a
+/// handler with [`guarded!(handler)`](guarded!) in
+/// [`axum::Routes`](crate::axum::Routes) or
+/// [`actix::Routes`](crate::actix::Routes): its route is guarded with its
+/// own requirement, per method, and a caller without the scopes is refused
+/// before anything is read. The scopes stay written once, on the fn, and
+/// the routes' listing and authorize scope come from the same place.
+///
+/// A handler served without its guard fails loudly: the [`Granted`]
+/// extractor answers `500` [`Unguarded`] on a request no handler's guard
+/// admitted, so a forgotten or mismatched guard shows on the route's first
+/// request instead of checking the scopes after the body is read.
+///
+/// For the route guard, `#[requires]` writes a hidden companion next to an
+/// `async fn` that takes `Granted` (and no `self`): a struct of the fn's
+/// own name for a free fn, which any `use` of the fn imports with it. A
+/// struct can't stand in an `impl` block, so an associated fn says
+/// `in_impl`, and gets an associated const instead:
+///
+/// ```
+/// # use fanvue_scopes::{requires, Granted, InsufficientScope};
+/// pub struct Chats;
+///
+/// impl Chats {
+///     #[requires(read:chat, in_impl)]
+///     pub async fn list(granted: Granted) -> Result<&'static str, InsufficientScope> {
+///         Ok("chats")
+///     }
+/// }
+/// ```
+///
+/// Without `in_impl` there, rustc says "struct is not supported in
+/// `trait`s or `impl`s". A trait's associated fn can't be a guarded
+/// handler (the trait would have to declare its companion): write the
+/// handler as a free or inherent fn, and call the trait from it. The same
+/// goes for an `#[async_trait]` impl, whose fns return boxed futures.
+///
+/// With actix-web's route attributes (`#[get("/chats")]`), actix-web
+/// routes the fn itself, beyond the guard's reach: its first request
+/// fails with `Unguarded`. Route it with `actix::Routes` instead.
 ///
 /// # A renamed dependency
 ///
@@ -258,10 +297,11 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 /// [`requirement_of!`] names an `async fn` handler's [`Requirement`];
 /// [`least_privilege`] over several is the set of scopes the app must
 /// request in its OAuth authorize URL, and [`required_by_guarded_routes`]
-/// is that set for every route guard the app has built. With the
-/// `registry` feature, each guarded fn is also listed by `handlers()`, with
-/// its name, module and requirement, and `required_by_all_handlers()` is
-/// the set for all of them.
+/// is that set for every route the app has guarded; [`guarded_routes`]
+/// lists those routes with their methods, paths and handlers. With the
+/// `registry` feature, each guarded fn is also listed by `handlers()`,
+/// with its name, module and requirement, and `required_by_all_handlers()`
+/// is the set for all of them.
 #[doc(inline)]
 pub use fanvue_scopes_macros::requires;
 
@@ -323,16 +363,61 @@ macro_rules! endpoint {
     };
 }
 
-/// The [`Requirement`] that `#[requires(..)]` put on an `async fn` handler,
-/// for a route guard that refuses before the request is read.
+/// A `#[requires]` handler paired with its requirement, for a router that
+/// guards its route from it: [`Guarded`].
 ///
-/// Takes the handler's path (`send_message`, `routes::send_message`,
-/// `Chats::list`). It works for `async fn`s that take [`Granted`] and no
-/// `self`: next to such a fn, in a module or an `impl` block, the attribute
-/// defines a hidden const that carries the requirement. The scopes stay
-/// written once, on the fn. A fn without `#[requires]`, or one that names
-/// its grant with `from = ..`, has none, and the compiler says it cannot
-/// find the hidden const.
+/// Takes the handler's path however the code reaches it: its name where
+/// it is defined, a name brought in by `use` (or `use .. as`), a module
+/// path (`routes::send_message`), or an associated fn of an inherent
+/// `impl` (`Chats::list`, `Chats::<Db>::list`, `Self::list`) whose
+/// `#[requires]` says `in_impl`. The handler is an `async fn` that takes
+/// [`Granted`]; `#[requires]` wrote its route companion next to it, and
+/// this reads it, so a route can't be guarded with another handler's
+/// scopes.
+///
+/// ```
+/// # #[cfg(feature = "axum")] {
+/// use fanvue_scopes::axum::Routes;
+/// use fanvue_scopes::{guarded, requires, Granted, InsufficientScope};
+///
+/// mod handlers {
+///     use fanvue_scopes::{requires, Granted, InsufficientScope};
+///
+///     #[requires(read:chat)]
+///     pub async fn list(granted: Granted) -> Result<&'static str, InsufficientScope> {
+///         Ok("chats")
+///     }
+/// }
+///
+/// pub struct Chats;
+/// impl Chats {
+///     #[requires(write:chat, in_impl)]
+///     pub async fn create(granted: Granted) -> Result<&'static str, InsufficientScope> {
+///         Ok("created")
+///     }
+/// }
+///
+/// use handlers::list as list_chats;
+/// let routes = Routes::<()>::new()
+///     .get("/chats", guarded!(list_chats))
+///     .post("/chats", guarded!(Chats::create));
+/// assert_eq!(routes.listing()[0].handler().name(), "list");
+/// # }
+/// ```
+///
+/// A path to a fn without `#[requires]` does not compile.
+#[macro_export]
+macro_rules! guarded {
+    ($($handler:tt)*) => {
+        $crate::__private::guarded!($crate; $($handler)*)
+    };
+}
+
+/// The [`Requirement`] that `#[requires(..)]` put on an `async fn` handler,
+/// in `const`: for [`least_privilege`] over a list of handlers, or a
+/// low-level guard.
+///
+/// Takes the handler's path as [`guarded!`] does.
 ///
 /// ```
 /// use fanvue_scopes::{requirement_of, requires, scopes, Granted, InsufficientScope, Requirement};
@@ -346,10 +431,9 @@ macro_rules! endpoint {
 /// assert_eq!(SEND_MESSAGE.all(), scopes![write:chat]);
 /// ```
 ///
-/// With axum, `post(send_message).route_layer(RequireScopesLayer::new(requirement_of!(send_message)))`;
-/// with actix-web, `.wrap(RequireScopes::new(requirement_of!(send_message)))`
-/// on the handler's `web::resource`. See [`axum`](mod@crate::axum) and
-/// [`actix`] (behind features).
+/// To guard a handler's route, route it with [`guarded!`] instead: see
+/// [`axum::Routes`](crate::axum::Routes) and
+/// [`actix::Routes`](crate::actix::Routes).
 #[macro_export]
 macro_rules! requirement_of {
     ($($handler:tt)*) => {

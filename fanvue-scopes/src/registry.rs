@@ -1,44 +1,6 @@
 //! The handlers that `#[requires]` registered, gathered at program start.
 
-use crate::{Requirement, ScopeSet, least_privilege};
-
-/// A fn annotated with `#[requires(..)]`, as the registry lists it.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Handler {
-    name: &'static str,
-    module_path: &'static str,
-    requirement: &'static Requirement,
-}
-
-impl Handler {
-    #[doc(hidden)]
-    pub const fn __new(
-        name: &'static str,
-        module_path: &'static str,
-        requirement: &'static Requirement,
-    ) -> Handler {
-        Handler {
-            name,
-            module_path,
-            requirement,
-        }
-    }
-
-    /// The fn's name, e.g. `"list_chats"`.
-    pub const fn name(&self) -> &'static str {
-        self.name
-    }
-
-    /// The module the fn is defined in, e.g. `"my_app::routes"`.
-    pub const fn module_path(&self) -> &'static str {
-        self.module_path
-    }
-
-    /// What the fn requires.
-    pub const fn requirement(&self) -> &'static Requirement {
-        self.requirement
-    }
-}
+use crate::{Handler, ScopeSet, least_privilege};
 
 inventory::collect!(Handler);
 

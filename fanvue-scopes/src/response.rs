@@ -2,7 +2,7 @@
 //! `WWW-Authenticate` challenge and a small JSON body, shared by every
 //! framework integration.
 
-use crate::{InsufficientScope, ScopeSet, Unauthenticated};
+use crate::{InsufficientScope, ScopeSet, Unauthenticated, Unguarded};
 use std::fmt::Write;
 
 /// The `WWW-Authenticate` header's name.
@@ -59,6 +59,20 @@ impl Unauthenticated {
     /// `{"error_description":"…"}`, as for [`BearerError::Missing`](crate::bearer::BearerError::Missing).
     pub const JSON_BODY: &'static str =
         "{\"error_description\":\"This request needs a valid bearer access token.\"}";
+}
+
+impl Unguarded {
+    /// `500 Internal Server Error`: the app, not the caller, is at fault.
+    pub const STATUS: u16 = 500;
+
+    /// `{"error":"server_error","error_description":"…"}`, the description
+    /// saying which route and what to change.
+    pub fn json_body(&self) -> String {
+        let mut body = String::from("{\"error\":\"server_error\",\"error_description\":");
+        push_json_string(&mut body, &self.to_string());
+        body.push('}');
+        body
+    }
 }
 
 /// Appends `value` as an RFC 9110 quoted-string. Scope-tokens never contain

@@ -4,10 +4,10 @@ mod support;
 
 use actix_web::dev::{ServerHandle, Service};
 use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
-use fanvue_scopes::actix::{RequireScopes, bearer_token};
+use fanvue_scopes::actix::{RequireScopes, Routes, bearer_token};
 use fanvue_scopes::bearer::BearerError;
 use fanvue_scopes::{
-    Granted, InsufficientScope, Requirement, ScopeSet, requirement_of, requires, scopes,
+    Granted, InsufficientScope, Requirement, ScopeSet, guarded, requirement_of, requires, scopes,
 };
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,7 +40,40 @@ async fn send_message(
     Ok(HttpResponse::Created().json(serde_json::json!({ "chat": id.into_inner(), "text": text })))
 }
 
-fn app() -> App<
+#[requires(read:chat)]
+async fn list_messages(
+    granted: Granted,
+    id: web::Path<u64>,
+) -> Result<HttpResponse, InsufficientScope> {
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "chat": id.into_inner(), "messages": [] })))
+}
+
+/// How many times a handler served without its own guard ran its body.
+static UNGUARDED_RAN: AtomicUsize = AtomicUsize::new(0);
+
+#[requires(read:self)]
+async fn forgotten(granted: Granted, text: String) -> Result<HttpResponse, InsufficientScope> {
+    UNGUARDED_RAN.fetch_add(1, Ordering::SeqCst);
+    Ok(HttpResponse::Ok().body(text))
+}
+
+#[requires(write:chat)]
+async fn mismatched(granted: Granted, text: String) -> Result<HttpResponse, InsufficientScope> {
+    UNGUARDED_RAN.fetch_add(1, Ordering::SeqCst);
+    Ok(HttpResponse::Created().body(text))
+}
+
+/// The `#[requires]` handlers' routes, built once, before the server.
+fn routes() -> Routes {
+    Routes::new()
+        .get("/chats", guarded!(list_chats))
+        .get("/chats/{id}/messages", guarded!(list_messages))
+        .post("/chats/{id}/messages", guarded!(send_message))
+}
+
+fn app(
+    routes: Routes,
+) -> App<
     impl actix_web::dev::ServiceFactory<
         actix_web::dev::ServiceRequest,
         Config = (),
@@ -50,11 +83,14 @@ fn app() -> App<
     >,
 > {
     App::new()
-        .route("/chats", web::get().to(list_chats))
+        .configure(routes.configure())
+        // Mistakes the guard design makes loud: a handler routed without
+        // its guard, and one behind another handler's requirement.
+        .route("/forgotten", web::post().to(forgotten))
         .service(
-            web::resource("/chats/{id}/messages")
-                .wrap(RequireScopes::new(requirement_of!(send_message)))
-                .route(web::post().to(send_message)),
+            web::resource("/mismatched")
+                .wrap(RequireScopes::new(requirement_of!(list_chats)))
+                .route(web::post().to(mismatched)),
         )
         .service(
             web::scope("/fans")
@@ -93,9 +129,10 @@ struct Server {
 impl Server {
     fn start() -> Server {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let routes = routes();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(app)
+                let server = HttpServer::new(move || app(routes.clone()))
                     .workers(1)
                     .disable_signals()
                     .bind(("127.0.0.1", 0))
@@ -245,4 +282,78 @@ fn bearer_credentials_follow_rfc_6750() {
         twice.contains("Bearer error=\"invalid_request\""),
         "{twice}"
     );
+}
+
+#[test]
+fn each_method_of_a_path_has_its_own_guard() {
+    let server = Server::start();
+    // A reader may GET the messages, whose handler needs only read:chat,
+    // though POST on the same path needs write:chat.
+    let read = request(server.address, "GET", "/chats/7/messages", Some("reader"));
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.json()["chat"], 7);
+    let write = request(server.address, "POST", "/chats/7/messages", Some("reader"));
+    assert_insufficient(&write, "write:chat", &["write:chat"]);
+}
+
+#[test]
+fn a_handler_served_without_its_guard_fails_on_its_first_request() {
+    let server = Server::start();
+    // Forgotten: even a caller with every scope gets the 500, at once, with
+    // a promised body never read.
+    let started = Instant::now();
+    let raw = exchange(
+        server.address,
+        "POST /forgotten HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer full\r\nContent-Length: 10\r\n\r\n",
+        0,
+        Duration::from_secs(2),
+    );
+    assert_eq!(first_status(&raw), Some(500), "{raw}");
+    assert!(
+        raw.contains("`POST /forgotten` was served by a handler that takes `Granted` without"),
+        "{raw}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // Behind list_chats' requirement: whoever passes that guard, a handler
+    // that needs write:chat is not served.
+    for token in ["full", "reader"] {
+        let mismatched = request(server.address, "POST", "/mismatched", Some(token));
+        assert_eq!(mismatched.status, 500, "{token}: {}", mismatched.body);
+        assert_eq!(mismatched.json()["error"], "server_error");
+    }
+    assert_eq!(
+        UNGUARDED_RAN.load(Ordering::SeqCst),
+        0,
+        "an unguarded body ran"
+    );
+}
+
+#[test]
+fn the_listing_and_authorize_scope_are_complete_before_run() {
+    // No server has started: actix-web builds each worker's App lazily,
+    // but the routes are built before it.
+    let routes = routes();
+    let listing: Vec<String> = routes.listing().map(ToString::to_string).collect();
+    assert_eq!(
+        listing,
+        [
+            "GET /chats (list_chats): `read:chat`",
+            "GET /chats/{id}/messages (list_messages): `read:chat`",
+            "POST /chats/{id}/messages (send_message): `write:chat`",
+        ]
+    );
+    assert_eq!(
+        routes.authorize_scope(),
+        "openid offline_access offline read:chat write:chat"
+    );
+    let recorded = fanvue_scopes::guarded_routes();
+    assert!(
+        recorded.iter().any(|route| route.method() == "POST"
+            && route.path() == "/chats/{id}/messages"
+            && route.handler().name() == "send_message"),
+        "{recorded:?}"
+    );
+    // The forgotten handler is in no listing and in no scope: its first
+    // request is where the mistake shows, as the test above asserts.
+    assert!(!fanvue_scopes::required_by_guarded_routes().contains(fanvue_scopes::Scope::ReadSelf));
 }

@@ -6,7 +6,6 @@ mod app;
 mod serve;
 mod support;
 
-use fanvue_scopes::{Requirement, least_privilege};
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::net::TcpStream;
@@ -31,10 +30,13 @@ impl Server {
     }
 
     fn with_limits(limits: serve::Limits) -> Server {
+        let state = Arc::new(app::AppState::default());
+        Server::serving(app::router(state.clone()), state, limits)
+    }
+
+    fn serving(router: axum::Router, state: Arc<app::AppState>, limits: serve::Limits) -> Server {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
-        let state = Arc::new(app::AppState::default());
-        let router = app::router(state.clone());
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -129,13 +131,19 @@ fn no_token_gets_401_and_an_unknown_one_invalid_token() {
 
 #[test]
 fn the_routes_list_their_requirements_and_least_privilege() {
-    let requirements: Vec<Requirement> = app::ROUTES
-        .iter()
-        .map(|(_, _, requirement)| *requirement)
-        .collect();
+    let routes = app::routes();
+    let listing: Vec<String> = routes.listing().iter().map(ToString::to_string).collect();
     assert_eq!(
-        least_privilege(&requirements).to_string(),
-        "read:self read:chat write:chat read:insights"
+        listing,
+        [
+            "GET /me (me): `read:self`",
+            "GET /chats (list_chats): `read:chat`",
+            "POST /chats/{id}/messages (send_message): `write:chat`",
+        ]
+    );
+    assert_eq!(
+        routes.authorize_scope(),
+        "openid offline_access offline read:self read:chat write:chat"
     );
 }
 
@@ -338,5 +346,117 @@ fn stalled_connections_are_dropped_and_capped() {
                 "a stalled connection is still open: {error}"
             ),
         }
+    }
+}
+
+mod mistakes {
+    //! A `#[requires]` handler served without its own guard, as the guard
+    //! design makes it loud: forgotten, and behind another handler's
+    //! requirement. And two methods of one path, each with its own guard.
+
+    use super::*;
+    use axum::extract::Request;
+    use axum::middleware::{Next, from_fn};
+    use axum::response::Response;
+    use axum::routing::post;
+    use fanvue_scopes::axum::{RequireScopesLayer, Routes};
+    use fanvue_scopes::{Granted, InsufficientScope, ScopeSet, guarded, requirement_of, requires};
+    use std::sync::atomic::AtomicUsize;
+
+    static UNGUARDED_RAN: AtomicUsize = AtomicUsize::new(0);
+
+    #[requires(read:chat)]
+    async fn list_messages(granted: Granted) -> Result<&'static str, InsufficientScope> {
+        Ok("messages")
+    }
+
+    #[requires(write:chat)]
+    async fn send_message(granted: Granted, text: String) -> Result<String, InsufficientScope> {
+        Ok(text)
+    }
+
+    #[requires(write:chat)]
+    async fn mismatched(granted: Granted, text: String) -> Result<String, InsufficientScope> {
+        UNGUARDED_RAN.fetch_add(1, Ordering::SeqCst);
+        Ok(text)
+    }
+
+    #[requires(read:self)]
+    async fn forgotten(granted: Granted, text: String) -> Result<String, InsufficientScope> {
+        UNGUARDED_RAN.fetch_add(1, Ordering::SeqCst);
+        Ok(text)
+    }
+
+    async fn authenticate(mut request: Request, next: Next) -> Response {
+        let granted = match request.headers().get("authorization").map(|v| v.as_bytes()) {
+            Some(b"Bearer full") => "read:self read:chat write:chat",
+            Some(b"Bearer reader") => "read:self read:chat",
+            _ => "",
+        };
+        let granted = ScopeSet::parse_lenient(granted).known();
+        request.extensions_mut().insert(Granted(granted));
+        next.run(request).await
+    }
+
+    fn start() -> Server {
+        let router = Routes::new()
+            .get("/chats/{id}/messages", guarded!(list_messages))
+            .into_router()
+            .route("/forgotten", post(forgotten))
+            .route(
+                "/mismatched",
+                post(send_message)
+                    .route_layer(RequireScopesLayer::new(requirement_of!(list_messages))),
+            )
+            .layer(from_fn(authenticate));
+        Server::serving(router, Arc::default(), serve::Limits::default())
+    }
+
+    #[test]
+    fn a_handler_served_without_its_guard_fails_on_its_first_request() {
+        let server = start();
+        // Forgotten: even a caller with every scope gets the 500, at once,
+        // with a promised body never read.
+        let started = Instant::now();
+        let raw = exchange(
+            server.address,
+            "POST /forgotten HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer full\r\nContent-Length: 10\r\n\r\n",
+            0,
+            Duration::from_secs(2),
+        );
+        assert_eq!(first_status(&raw), Some(500), "{raw}");
+        assert!(
+            raw.contains("`POST /forgotten` was served by a handler that takes `Granted` without"),
+            "{raw}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // Behind list_messages' requirement (read:chat): whoever passes it,
+        // a handler that needs write:chat is not served.
+        for token in ["full", "reader"] {
+            let mismatched = request(server.address, "POST", "/mismatched", Some(token));
+            assert_eq!(mismatched.status, 500, "{token}: {}", mismatched.body);
+            assert_eq!(mismatched.json()["error"], "server_error");
+        }
+        assert_eq!(
+            UNGUARDED_RAN.load(Ordering::SeqCst),
+            0,
+            "an unguarded body ran"
+        );
+    }
+
+    #[test]
+    fn each_method_of_a_path_has_its_own_guard() {
+        let router_routes = Routes::<()>::new()
+            .get("/chats/{id}/messages", guarded!(list_messages))
+            .post("/chats/{id}/messages", guarded!(send_message));
+        let router = router_routes.into_router().layer(from_fn(authenticate));
+        let server = Server::serving(router, Arc::default(), serve::Limits::default());
+        let read = request(server.address, "GET", "/chats/7/messages", Some("reader"));
+        assert_eq!(read.status, 200, "{}", read.body);
+        assert_eq!(read.body, "messages");
+        let write = request(server.address, "POST", "/chats/7/messages", Some("reader"));
+        assert_insufficient(&write, "write:chat", &["write:chat"]);
+        let written = request(server.address, "POST", "/chats/7/messages", Some("full"));
+        assert_eq!(written.status, 200, "{}", written.body);
     }
 }

@@ -12,12 +12,17 @@ pub async fn send_message(granted: Granted, text: String) -> Result<String, Insu
     Ok(text)
 }
 
-#[fvs::requires(read:self, any(read:fan, read:creator), crate = fvs)]
+// serde's spelling: the crate as a string.
+#[fvs::requires(read:self, any(read:fan, read:creator), crate = "fvs")]
 pub fn profile(granted: Granted) -> Result<&'static str, InsufficientScope> {
     Ok("profile")
 }
 
 pub const SEND_MESSAGE: Requirement = fvs::requirement_of!(send_message);
+
+pub fn send_message_route() -> fvs::Guarded<impl Copy> {
+    fvs::guarded!(send_message)
+}
 
 #[cfg(test)]
 mod tests {

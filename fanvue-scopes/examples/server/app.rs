@@ -6,13 +6,11 @@ use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::get;
 use axum::{Json, Router};
-use fanvue_scopes::axum::{RequireScopesLayer, bearer_token};
+use fanvue_scopes::axum::{RequireScopesLayer, Routes, bearer_token};
 use fanvue_scopes::bearer::BearerError;
-use fanvue_scopes::{
-    Granted, InsufficientScope, Requirement, ScopeSet, requirement_of, requires, scopes,
-};
+use fanvue_scopes::{Granted, InsufficientScope, ScopeSet, guarded, requires, scopes};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,21 +26,8 @@ pub const DEMO_TOKENS: [(&str, &str); 3] = [
     ("demo-nothing", ""),
 ];
 
-/// `/insights` is guarded by a route layer rather than the attribute.
+/// `/insights` has a plain handler, guarded by the low-level route layer.
 pub const INSIGHTS: ScopeSet = scopes![read:insights];
-
-/// Every route: method, path, and what it requires, read from the
-/// handlers' own `#[requires]` (the scopes are written once, on the fn).
-pub const ROUTES: [(&str, &str, Requirement); 4] = [
-    ("GET", "/me", requirement_of!(me)),
-    ("GET", "/chats", requirement_of!(list_chats)),
-    (
-        "POST",
-        "/chats/{id}/messages",
-        requirement_of!(send_message),
-    ),
-    ("GET", "/insights", Requirement::new(INSIGHTS, &[])),
-];
 
 /// The largest request body a handler reads; a message is small.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -53,30 +38,25 @@ pub struct AppState {
     pub messages_sent: AtomicUsize,
 }
 
+/// The `#[requires]` handlers' routes: each handler named once, each route
+/// guarded with its own handler's requirement before its request is read.
+pub fn routes() -> Routes<Arc<AppState>> {
+    Routes::new()
+        .get("/me", guarded!(me))
+        .get("/chats", guarded!(list_chats))
+        .post("/chats/{id}/messages", guarded!(send_message))
+}
+
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/me", guarded(get(me), requirement_of!(me)))
+    routes()
+        .into_router()
         .route(
-            "/chats",
-            guarded(get(list_chats), requirement_of!(list_chats)),
+            "/insights",
+            get(insights).route_layer(RequireScopesLayer::new(INSIGHTS)),
         )
-        .route(
-            "/chats/{id}/messages",
-            guarded(post(send_message), requirement_of!(send_message)),
-        )
-        .route("/insights", guarded(get(insights), INSIGHTS.into()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(authenticate))
         .with_state(state)
-}
-
-/// Refuses a caller without `requirement` before the route's extractors run:
-/// no path is parsed and no body byte read for a request that can't pass.
-fn guarded(
-    route: MethodRouter<Arc<AppState>>,
-    requirement: Requirement,
-) -> MethodRouter<Arc<AppState>> {
-    route.route_layer(RequireScopesLayer::new(requirement))
 }
 
 /// Reads the bearer token and puts the scopes of a known demo token into the

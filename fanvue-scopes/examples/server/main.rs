@@ -7,7 +7,6 @@
 mod app;
 mod serve;
 
-use fanvue_scopes::least_privilege;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
@@ -66,15 +65,20 @@ fn port() -> Result<u16, String> {
 fn print_banner(address: SocketAddr) {
     println!("fanvue-scopes example server on http://{address}\n");
     println!("routes and the scopes they require:");
-    let mut requirements = Vec::new();
-    for (method, path, requirement) in app::ROUTES {
-        println!("  {method:<5} {path:<22} {requirement}");
-        requirements.push(requirement);
+    let routes = app::routes();
+    for route in routes.listing() {
+        println!("  {route}");
     }
+    println!("  GET /insights (a route layer): {}", app::INSIGHTS);
     println!(
         "\nleast-privilege scope to request from Fanvue ({}):\n  scope=\"{}\"",
         fanvue_scopes::oauth::AUTHORIZE_URL,
-        fanvue_scopes::oauth::authorize_scope(least_privilege(&requirements))
+        fanvue_scopes::oauth::authorize_scope(
+            fanvue_scopes::least_privilege(
+                routes.listing().iter().map(|route| route.requirement())
+            )
+            .union(app::INSIGHTS)
+        )
     );
     println!("\ndemo tokens:");
     for (token, scopes) in app::DEMO_TOKENS {

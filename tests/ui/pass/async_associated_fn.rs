@@ -3,9 +3,9 @@ use fanvue_scopes::{requirement_of, requires, scopes, Granted, InsufficientScope
 pub struct Chats;
 
 impl Chats {
-    /// An associated `async fn` handler: its route companion stands in the
-    /// `impl` too.
-    #[requires(read:chat)]
+    /// An associated `async fn` handler: `in_impl` puts its route companion
+    /// in the `impl` too.
+    #[requires(read:chat, in_impl)]
     pub async fn list(granted: Granted) -> Result<u8, InsufficientScope> {
         Ok(1)
     }

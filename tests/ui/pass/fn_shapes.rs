@@ -138,3 +138,9 @@ fn main() {
     assert_eq!(generic(scopes![read:post], 7).ok(), Some("7".to_owned()));
     assert!(string_literals(granted).is_err());
 }
+
+/// `from = <expr>` is the whole expression, not its first operand.
+#[requires(read:chat, from = *token | *session)]
+pub fn grant_from_an_expression(token: &ScopeSet, session: &ScopeSet) -> Result<u8, InsufficientScope> {
+    Ok(1)
+}

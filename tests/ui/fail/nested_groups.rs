@@ -1,0 +1,28 @@
+use fanvue_scopes::{requires, Granted, InsufficientScope};
+
+#[requires(any(calls(GET "/chats")))]
+fn a(granted: Granted) -> Result<(), InsufficientScope> {
+    Ok(())
+}
+
+#[requires(calls(calls(GET "/chats")))]
+fn b(granted: Granted) -> Result<(), InsufficientScope> {
+    Ok(())
+}
+
+#[requires(any(read:fan, any(read:creator)))]
+fn c(granted: Granted) -> Result<(), InsufficientScope> {
+    Ok(())
+}
+
+#[requires(read:chat, crate = "not a path")]
+fn d(granted: Granted) -> Result<(), InsufficientScope> {
+    Ok(())
+}
+
+#[requires(read:chat, crate = 42)]
+fn e(granted: Granted) -> Result<(), InsufficientScope> {
+    Ok(())
+}
+
+fn main() {}
