@@ -405,7 +405,7 @@ mod mistakes {
             .route("/forgotten", post(forgotten))
             .route(
                 "/mismatched",
-                post(send_message)
+                post(mismatched)
                     .route_layer(RequireScopesLayer::new(requirement_of!(list_messages))),
             )
             .layer(from_fn(authenticate));
