@@ -2,7 +2,7 @@
 //! granted scopes come from, and puts a fail-closed guard in front of the fn
 //! body.
 
-use crate::catalog::{Catalog, Endpoint, Scope};
+use crate::catalog::{self, Catalog, Endpoint, Scope};
 use crate::crate_path::CratePath;
 use crate::diagnostics::{self, Errors};
 use crate::endpoint_ref::{self, EndpointRef};
@@ -32,7 +32,7 @@ struct Args {
     from: Option<Expr>,
     krate: Option<CratePath>,
     /// `in_impl`: the fn is an associated fn of an inherent `impl`, where
-    /// its route companion must be an associated const, not a struct.
+    /// its route companion must be an associated const, not a type alias.
     in_impl: Option<Span>,
 }
 
@@ -525,13 +525,7 @@ fn wrap(
 ) -> TokenStream {
     let Function { sig, vis, .. } = &function;
     let docs = required_scopes_doc(requirement);
-    let all = scope_set(krate, &requirement.all);
-    let any: Vec<TokenStream> = requirement
-        .any
-        .iter()
-        .map(|group| scope_set(krate, group))
-        .collect();
-    let new_requirement = quote!(#krate::Requirement::new(#all, &[#(#any),*]));
+    let new_requirement = new_requirement(krate, requirement);
     let name = sig.ident.to_string();
     let (attrs, inner_attrs, body) = (&function.attrs, &function.inner_attrs, &function.body);
 
@@ -556,11 +550,28 @@ fn wrap(
         GrantedSource::Param { ident, rebind } => (
             ident.to_token_stream(),
             rebind.map(|pattern| quote!(let #pattern = #ident;)),
-            route_companion(sig, vis, krate, &new_requirement, in_impl),
+            route_companion(sig, vis, krate, requirement, in_impl)
+                .map(|companion| companion.unwrap_or_else(syn::Error::into_compile_error)),
         ),
     };
     let refuse = quote_spanned! {output_span=>
         return ::core::result::Result::Err(::core::convert::From::from(#insufficient))
+    };
+
+    // A free handler's companion already holds the requirement: the body
+    // reads it there, which spares the compiler a second const per handler.
+    let requirement = if companion.is_some() && !in_impl {
+        let fn_name = &sig.ident;
+        quote! {
+            #krate::__private::register_handler!(#name, <#fn_name>::REQUIREMENT);
+            <#fn_name>::REQUIREMENT
+        }
+    } else {
+        quote! {
+            const #requirement_const: #krate::Requirement = #new_requirement;
+            #krate::__private::register_handler!(#name, &#requirement_const);
+            &#requirement_const
+        }
     };
 
     let mut block = TokenStream::new();
@@ -569,11 +580,7 @@ fn wrap(
             #(#inner_attrs)*
             // `E` may be `InsufficientScope` itself.
             #[allow(clippy::useless_conversion)]
-            if let ::core::result::Result::Err(#insufficient) = {
-                const #requirement_const: #krate::Requirement = #new_requirement;
-                #krate::__private::register_handler!(#name, &#requirement_const);
-                &#requirement_const
-            }
+            if let ::core::result::Result::Err(#insufficient) = { #requirement }
             .check(#krate::HasScopes::granted_scopes(&(#granted)))
             {
                 #refuse;
@@ -591,49 +598,70 @@ fn wrap(
 }
 
 /// For an `async fn` handler that takes `Granted`, its route companion:
-/// the [`Handler`](fanvue_scopes::Handler) that `guarded!(handler)` routes
-/// it with, reachable by the handler's own path however that is written.
+/// what `guarded!(handler)` reads the handler's requirement from, by the
+/// handler's path however that is written.
 ///
-/// A free fn's companion is a struct of the fn's own name. It lives in the
-/// type namespace, where the fn does not, so `use handlers::list` (or
-/// `as l`) imports both together. A struct can't stand in an `impl`, so an
-/// associated fn, marked `in_impl`, gets an associated const instead, which
-/// `guarded!(Chats::list)` reaches through the type. A method with `self`
-/// is no route handler and gets none.
+/// A free fn's companion is a type alias of the fn's own name,
+/// `Companion<ALL, ANY1, ..>`, with the requirement's masks as parameters.
+/// It lives in the type namespace, where the fn does not, so
+/// `use handlers::list` (or `as l`) imports both together. An alias can't
+/// stand in an `impl`, so an associated fn, marked `in_impl`, gets an
+/// associated const instead, which `guarded!(Chats::list)` reaches through
+/// the type. A method with `self` is no route handler and gets none.
 fn route_companion(
     sig: &Signature,
     vis: &Visibility,
     krate: &CratePath,
-    requirement: &TokenStream,
+    requirement: &Requirement<'_>,
     in_impl: bool,
-) -> Option<TokenStream> {
+) -> Option<syn::Result<TokenStream>> {
     if sig.asyncness.is_none() || sig.receiver().is_some() {
         return None;
     }
     let fn_name = &sig.ident;
-    let name = fn_name.unraw().to_string();
-    let handler = quote! {
-        &#krate::Handler::__new(#name, ::core::module_path!(), &#requirement)
-    };
-    Some(if in_impl {
-        // Named for the fix too: in a trait impl, rustc's "not a member of
+    if in_impl {
+        // Named for the fix: in a trait impl, rustc's "not a member of
         // trait" names the macro it originates in.
         let companion = companion_name(fn_name);
-        quote! {
+        let new_requirement = new_requirement(krate, requirement);
+        return Some(Ok(quote! {
             #krate::__private::a_trait_fn_cannot_be_a_guarded_handler_route_a_free_fn_that_calls_it! {
-                #vis #companion [#krate] #handler
+                #vis #companion [#krate] &#new_requirement
             }
+        }));
+    }
+    if requirement.any.len() > MAX_ANY_GROUPS {
+        return Some(Err(syn::Error::new(
+            Span::call_site(),
+            format!(
+                "a route handler's `#[requires]` takes at most {MAX_ANY_GROUPS} `any(..)` groups; \
+                 this one has {}",
+                requirement.any.len()
+            ),
+        )));
+    }
+    let all = catalog::mask(requirement.all.iter().map(|scope| scope.index));
+    let any = requirement
+        .any
+        .iter()
+        .map(|group| catalog::mask(group.iter().map(|scope| scope.index)));
+    // Through a `macro_rules!` whose name is the fix: in an `impl`, where
+    // an alias can't stand, rustc names the macro its errors originate in.
+    Some(Ok(quote! {
+        #krate::__private::in_an_impl_write_requires_with_in_impl! {
+            #vis #fn_name = #krate::__private::Companion<#all #(, #any)*>
         }
-    } else {
-        // Through a `macro_rules!` whose name is the fix: in an `impl`,
-        // rustc's "struct is not supported in `impl`s" names the macro it
-        // originates in.
-        quote! {
-            #krate::__private::in_an_impl_write_requires_with_in_impl! {
-                #vis #fn_name [#krate] #handler
-            }
-        }
-    })
+    }))
+}
+
+/// As many `any(..)` groups as `__private::Companion` carries.
+const MAX_ANY_GROUPS: usize = 4;
+
+/// `Requirement::new(all, &[any, ..])`, as a const expression.
+fn new_requirement(krate: &CratePath, requirement: &Requirement<'_>) -> TokenStream {
+    let all = scope_set(krate, &requirement.all);
+    let any = requirement.any.iter().map(|group| scope_set(krate, group));
+    quote!(#krate::Requirement::new(#all, &[#(#any),*]))
 }
 
 /// The name of an associated handler's route companion, spanned like the

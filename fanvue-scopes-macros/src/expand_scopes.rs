@@ -132,13 +132,12 @@ impl Parse for HandlerInput {
 }
 
 impl HandlerInput {
-    /// The handler's route companion, a `&'static Handler`: a free fn's is
-    /// the trait const of the struct of the same name (reached through any
-    /// `use` of the fn); an associated fn's is the const beside it in the
-    /// `impl`. A path is to an associated fn when the segment before the
+    /// The handler's route companion, a `&'static Requirement`: a free
+    /// fn's is read through the type alias of the same name (which any
+    /// `use` of the fn imports too); an associated fn's is the const beside
+    /// it in the `impl`. A path is to an associated fn when the segment before the
     /// fn is `Self`, has generic arguments, or is capitalised as types are.
     fn companion(&self) -> syn::Result<TokenStream> {
-        let krate = &self.krate;
         let syn::ExprPath { qself, path, .. } = &self.handler;
         if qself.is_some() {
             return Err(syn::Error::new_spanned(
@@ -167,7 +166,7 @@ impl HandlerInput {
             quote!(#path #companion)
         } else {
             path.segments.push(last);
-            quote!(<#path as #krate::__private::RouteHandler>::HANDLER)
+            quote!(<#path>::REQUIREMENT)
         })
     }
 }
@@ -175,7 +174,7 @@ impl HandlerInput {
 /// `requirement_of!(handler)`: the handler's `Requirement`, in `const`.
 pub fn requirement_of(input: HandlerInput) -> syn::Result<TokenStream> {
     let companion = input.companion()?;
-    Ok(quote!(*#companion.requirement()))
+    Ok(quote!(*#companion))
 }
 
 /// `guarded!(handler)`: the handler with its route companion, for a router.

@@ -420,7 +420,7 @@ impl Routes {
 /// extractors.
 struct Guard<F, Args> {
     handler: F,
-    info: &'static crate::Handler,
+    info: crate::Handler,
     args: PhantomData<fn() -> Args>,
 }
 

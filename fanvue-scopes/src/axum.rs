@@ -416,7 +416,7 @@ where
 #[derive(Clone, Copy)]
 struct Guard<F> {
     handler: F,
-    info: &'static Handler,
+    info: Handler,
 }
 
 impl<F, T, S> AxumHandler<T, S> for Guard<F>

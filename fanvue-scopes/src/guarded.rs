@@ -19,12 +19,12 @@ use std::sync::{Mutex, PoisonError};
 pub struct GuardedRoute {
     method: &'static str,
     path: Box<str>,
-    handler: &'static Handler,
+    handler: Handler,
 }
 
 impl GuardedRoute {
     #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
-    pub(crate) fn new(method: &'static str, path: &str, handler: &'static Handler) -> Self {
+    pub(crate) fn new(method: &'static str, path: &str, handler: Handler) -> Self {
         GuardedRoute {
             method,
             path: path.into(),
@@ -43,8 +43,8 @@ impl GuardedRoute {
     }
 
     /// The handler, with its name, module and requirement.
-    pub fn handler(&self) -> &'static Handler {
-        self.handler
+    pub fn handler(&self) -> &Handler {
+        &self.handler
     }
 
     /// What a caller needs to pass the route's guard.

@@ -55,23 +55,50 @@ impl Handler {
 #[derive(Clone, Copy, Debug)]
 pub struct Guarded<F> {
     handler: F,
-    info: &'static Handler,
+    info: Handler,
 }
 
 impl<F> Guarded<F> {
     #[doc(hidden)]
-    pub const fn __new(handler: F, info: &'static Handler) -> Self {
-        Guarded { handler, info }
+    pub fn __new(handler: F, requirement: &'static Requirement) -> Self {
+        // The fn item's type name is its path, `app::routes::list_chats`:
+        // it names the fn however the router's code reached it.
+        let (module_path, name) = split_path(std::any::type_name::<F>());
+        Guarded {
+            handler,
+            info: Handler::__new(name, module_path, requirement),
+        }
     }
 
     /// The handler's name, module and requirement.
-    pub const fn handler(&self) -> &'static Handler {
-        self.info
+    pub const fn handler(&self) -> &Handler {
+        &self.info
     }
 
     #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
-    pub(crate) fn into_parts(self) -> (F, &'static Handler) {
+    pub(crate) fn into_parts(self) -> (F, Handler) {
         (self.handler, self.info)
+    }
+}
+
+/// `a::b<c::d>::f` as `("a::b<c::d>", "f")`: split at the last `::` outside
+/// generic arguments.
+fn split_path(path: &'static str) -> (&'static str, &'static str) {
+    let mut depth = 0usize;
+    let mut split = None;
+    for (index, byte) in path.bytes().enumerate() {
+        match byte {
+            b'<' => depth += 1,
+            b'>' => depth = depth.saturating_sub(1),
+            b':' if depth == 0 && path.as_bytes().get(index + 1) == Some(&b':') => {
+                split = Some(index);
+            }
+            _ => {}
+        }
+    }
+    match split {
+        Some(index) => (&path[..index], &path[index + 2..]),
+        None => ("", path),
     }
 }
 
@@ -82,3 +109,22 @@ impl<F> Guarded<F> {
 #[derive(Clone, Copy, Debug)]
 #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
 pub(crate) struct Admitted;
+
+#[cfg(test)]
+mod tests {
+    use super::split_path;
+
+    #[test]
+    fn a_fn_path_splits_at_its_last_segment() {
+        assert_eq!(split_path("app::routes::list"), ("app::routes", "list"));
+        assert_eq!(
+            split_path("app::Api<app::Db>::list"),
+            ("app::Api<app::Db>", "list")
+        );
+        assert_eq!(
+            split_path("app::generic<alloc::string::String>"),
+            ("app", "generic<alloc::string::String>")
+        );
+        assert_eq!(split_path("list"), ("", "list"));
+    }
+}

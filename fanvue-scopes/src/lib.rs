@@ -246,8 +246,8 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 /// In a web framework, the guard in the body runs after the framework has
 /// run the other extractors, which may read the request body. So route a
 /// handler with [`guarded!(handler)`](guarded!) in
-/// [`axum::Routes`](crate::axum::Routes) or
-/// [`actix::Routes`](crate::actix::Routes): its route is guarded with its
+/// [`axum::Routes`] or
+/// [`actix::Routes`]: its route is guarded with its
 /// own requirement, per method, and a caller without the scopes is refused
 /// before anything is read. The scopes stay written once, on the fn, and
 /// the routes' listing and authorize scope come from the same place.
@@ -258,10 +258,11 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 /// request instead of checking the scopes after the body is read.
 ///
 /// For the route guard, `#[requires]` writes a hidden companion next to an
-/// `async fn` that takes `Granted` (and no `self`): a struct of the fn's
-/// own name for a free fn, which any `use` of the fn imports with it. A
-/// struct can't stand in an `impl` block, so an associated fn says
-/// `in_impl`, and gets an associated const instead:
+/// `async fn` that takes `Granted` (and no `self`): for a free fn, a type
+/// alias of the fn's own name that carries its requirement, which any
+/// `use` of the fn imports with it. An alias can't stand in an `impl`
+/// block, so an associated fn says `in_impl`, and gets an associated const
+/// instead:
 ///
 /// ```
 /// # use fanvue_scopes::{requires, Granted, InsufficientScope};
@@ -275,15 +276,19 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 /// }
 /// ```
 ///
-/// Without `in_impl` there, rustc says "struct is not supported in
-/// `trait`s or `impl`s". A trait's associated fn can't be a guarded
-/// handler (the trait would have to declare its companion): write the
-/// handler as a free or inherent fn, and call the trait from it. The same
-/// goes for an `#[async_trait]` impl, whose fns return boxed futures.
+/// Without `in_impl` there, rustc says "inherent associated types are
+/// unstable", in a macro named `in_an_impl_write_requires_with_in_impl`.
+/// A trait's associated fn can't be a guarded handler (the trait would
+/// have to declare its companion): write the handler as a free or inherent
+/// fn, and call it from the trait. The same goes for an `#[async_trait]`
+/// impl, whose fns return boxed futures: that is a compile error that says
+/// so.
 ///
-/// With actix-web's route attributes (`#[get("/chats")]`), actix-web
-/// routes the fn itself, beyond the guard's reach: its first request
-/// fails with `Unguarded`. Route it with `actix::Routes` instead.
+/// An actix-web route attribute (`#[get("/chats")]`) below `#[requires]` is
+/// a compile error: actix-web would route the fn itself, beyond the
+/// guard's reach. Above it, `#[requires]` can't see it, and the route's
+/// first request fails with `Unguarded`. Route the fn with `actix::Routes`
+/// instead.
 ///
 /// # A renamed dependency
 ///
