@@ -634,8 +634,9 @@ fn route_companion(
         return Some(Err(syn::Error::new(
             Span::call_site(),
             format!(
-                "a route handler's `#[requires]` takes at most {MAX_ANY_GROUPS} `any(..)` groups; \
-                 this one has {}",
+                "a route handler's `#[requires]` takes at most {MAX_ANY_GROUPS} `any(..)` groups, \
+                 which its route guard carries in a type; this one has {}: require some of \
+                 those scopes outright, or split the handler",
                 requirement.any.len()
             ),
         )));

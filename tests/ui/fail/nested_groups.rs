@@ -26,3 +26,9 @@ fn e(granted: Granted) -> Result<(), InsufficientScope> {
 }
 
 fn main() {}
+
+// A route handler's companion carries at most four `any(..)` groups.
+#[requires(any(read:fan, read:creator), any(read:media, write:media), any(read:post, write:post), any(read:agency, write:agency), any(read:tracking_links, write:tracking_links))]
+async fn f(granted: Granted) -> Result<(), InsufficientScope> {
+    Ok(())
+}
