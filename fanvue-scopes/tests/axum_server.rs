@@ -415,28 +415,7 @@ mod mistakes {
     #[test]
     fn a_handler_served_without_its_guard_fails_on_its_first_request() {
         let server = start();
-        // Forgotten: even a caller with every scope gets the 500, at once,
-        // with a promised body never read.
-        let started = Instant::now();
-        let raw = exchange(
-            server.address,
-            "POST /forgotten HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer full\r\nContent-Length: 10\r\n\r\n",
-            0,
-            Duration::from_secs(2),
-        );
-        assert_eq!(first_status(&raw), Some(500), "{raw}");
-        assert!(
-            raw.contains("`POST /forgotten` was served by a handler that takes `Granted` without"),
-            "{raw}"
-        );
-        assert!(started.elapsed() < Duration::from_secs(2));
-        // Behind list_messages' requirement (read:chat): whoever passes it,
-        // a handler that needs write:chat is not served.
-        for token in ["full", "reader"] {
-            let mismatched = request(server.address, "POST", "/mismatched", Some(token));
-            assert_eq!(mismatched.status, 500, "{token}: {}", mismatched.body);
-            assert_eq!(mismatched.json()["error"], "server_error");
-        }
+        support::assert_unguarded_handlers_fail(server.address);
         assert_eq!(
             UNGUARDED_RAN.load(Ordering::SeqCst),
             0,

@@ -204,3 +204,29 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 pub fn first_status(raw: &str) -> Option<u16> {
     raw.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
 }
+
+/// A `#[requires]` handler served without its own guard, at `/forgotten`
+/// (no guard) and `/mismatched` (behind a guard for another handler's
+/// `read:chat`), fails closed: 500 naming the route, at once, with a
+/// promised body never read, for `full` and `reader` callers alike.
+#[allow(dead_code)]
+pub fn assert_unguarded_handlers_fail(address: SocketAddr) {
+    let started = std::time::Instant::now();
+    let raw = exchange(
+        address,
+        "POST /forgotten HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer full\r\nContent-Length: 10\r\n\r\n",
+        0,
+        Duration::from_secs(2),
+    );
+    assert_eq!(first_status(&raw), Some(500), "{raw}");
+    assert!(
+        raw.contains("`POST /forgotten` was served by a handler that takes `Granted` without"),
+        "{raw}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    for token in ["full", "reader"] {
+        let mismatched = request(address, "POST", "/mismatched", Some(token));
+        assert_eq!(mismatched.status, 500, "{token}: {}", mismatched.body);
+        assert_eq!(mismatched.json()["error"], "server_error");
+    }
+}
