@@ -114,15 +114,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stand_in = StandIn::start().await?;
     let mut headers = HeaderMap::new();
     headers.insert(API_VERSION_HEADER, HeaderValue::from_static(API_VERSION));
+    let check = ScopeCheck::with(CallCheck::new(granted).with_base_url(&stand_in.base_url())?);
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(30))
         .default_headers(headers)
+        // Every redirect hop is checked too, before it is followed.
+        .redirect(check.redirect_policy())
         .build()?;
-    let check = CallCheck::new(granted).with_base_url(stand_in.base_url());
     let fanvue = Fanvue {
         http: reqwest_middleware::ClientBuilder::new(http)
-            .with(ScopeCheck::with(check))
+            .with(check)
             .build(),
         base_url: stand_in.base_url(),
         token: StandIn::token(granted),

@@ -46,10 +46,14 @@ impl Endpoint {
     /// The endpoint a request with this method and concrete path is for,
     /// such as `ListMessages` for `GET /chats/0b7c1a9e/messages?size=20`.
     ///
-    /// The path is matched as the API's router would: the query string and
-    /// fragment are ignored, a static segment wins over a parameter
-    /// (`/chats/unread` is not `/chats/{userUuid}`), a parameter is never
-    /// empty, and the method is compared exactly (`"GET"`). A path with no
+    /// The path is matched as the API's router (axum's, matchit's) would:
+    /// the query string and fragment are ignored, a static segment wins
+    /// over a parameter (`/chats/unread` is not `/chats/{userUuid}`), and
+    /// the method is compared exactly (`"GET"`), `HEAD` finding the `GET`
+    /// endpoint as routers run `GET` for it. An empty parameter between two
+    /// slashes (`/chats//messages`, as `format!("/chats/{id}/messages")`
+    /// makes of an empty id) matches, because routers route it: a check
+    /// that passed it unchecked would let the call out. A path with no
     /// template, or whose template lacks the method, is `None`.
     ///
     /// It never allocates, never panics, and takes time linear in the
@@ -58,31 +62,40 @@ impl Endpoint {
         let mut segments = [""; MAX_SEGMENTS];
         let count = split_path(path, &mut segments)?;
         let node = walk(0, segments.get(..count)?)?;
-        ROUTE_NODES
-            .get(node)?
-            .endpoints
-            .iter()
-            .copied()
-            .find(|endpoint| endpoint.method() == method)
+        let endpoints = ROUTE_NODES.get(node)?.endpoints;
+        let with = |method| {
+            endpoints
+                .iter()
+                .copied()
+                .find(|endpoint| endpoint.method() == method)
+        };
+        // `HEAD` is `GET` without the body: routers run the `GET` handler
+        // for it, so it needs what the `GET` needs.
+        with(method).or_else(|| if method == "HEAD" { with("GET") } else { None })
     }
 
     /// The concrete path of a call, with `params` in the template's
     /// parameters, in order: `ListMessages.path_with(&["0b7c1a9e"])` is
     /// `/chats/0b7c1a9e/messages`.
     ///
-    /// `None` unless there is one parameter for each of the template's,
-    /// and the path is one that [`find`](Endpoint::find) maps back to this
-    /// endpoint: a parameter must not be empty or hold `/`, `?` or `#`
-    /// (which would make it another path), nor equal a static segment that
-    /// wins over it (`UpdateChat.path_with(&["unread"])`). Parameters go in
-    /// as given: percent-encode any that need it.
+    /// Each parameter is a raw value: everything but unreserved characters
+    /// (`A-Z a-z 0-9 - . _ ~`) is percent-encoded, so `a/b`, `x?y` or
+    /// `50%` stay one segment. `None` unless there is one parameter for
+    /// each of the template's, none is empty, `.` or `..` (which URL
+    /// parsers resolve into another path, in any percent-encoded form too),
+    /// and [`find`](Endpoint::find) maps the path back to this endpoint
+    /// (not so for a parameter equal to a static segment that wins over it:
+    /// `UpdateChat.path_with(&["unread"])`).
     ///
     /// ```
     /// use fanvue_scopes::Endpoint;
     ///
     /// let path = Endpoint::ListMessages.path_with(&["0b7c1a9e"]);
     /// assert_eq!(path.as_deref(), Some("/chats/0b7c1a9e/messages"));
-    /// assert_eq!(Endpoint::ListMessages.path_with(&["a/b"]), None);
+    /// let path = Endpoint::ListMessages.path_with(&["a/b c"]);
+    /// assert_eq!(path.as_deref(), Some("/chats/a%2Fb%20c/messages"));
+    /// assert_eq!(Endpoint::ListMessages.path_with(&[".."]), None);
+    /// assert_eq!(Endpoint::ListMessages.path_with(&[""]), None);
     /// assert_eq!(Endpoint::ListMessages.path_with(&[]), None);
     /// ```
     pub fn path_with(self, params: &[&str]) -> Option<String> {
@@ -92,10 +105,10 @@ impl Endpoint {
             path.push('/');
             if segment.starts_with('{') {
                 let param = params.next()?;
-                if param.is_empty() || param.contains(['/', '?', '#']) {
+                if is_dot_segment(param) {
                     return None;
                 }
-                path.push_str(param);
+                push_encoded(&mut path, param);
             } else {
                 path.push_str(segment);
             }
@@ -123,6 +136,37 @@ impl Endpoint {
     /// handler that calls it would require.
     pub const fn requirement(self) -> Requirement {
         Requirement::new(self.scopes(), &[])
+    }
+}
+
+/// Empty, or a segment a URL parser resolves away: `.`, `..`, and their
+/// percent-encoded forms (`%2e`, `.%2E`, ..), in any case.
+fn is_dot_segment(param: &str) -> bool {
+    let mut dots = 0;
+    let mut rest = param.as_bytes();
+    while !rest.is_empty() {
+        rest = match rest {
+            [b'.', tail @ ..] => tail,
+            [b'%', b'2', b'e' | b'E', tail @ ..] => tail,
+            _ => return false,
+        };
+        dots += 1;
+    }
+    dots <= 2
+}
+
+/// Appends `value` with everything but unreserved characters (RFC 3986
+/// §2.3) percent-encoded, so it stays one path segment whatever it holds.
+fn push_encoded(path: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &byte in value.as_bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            path.push(char::from(byte));
+        } else {
+            path.push('%');
+            path.push(char::from(HEX[usize::from(byte >> 4)]));
+            path.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
     }
 }
 
@@ -187,7 +231,9 @@ fn walk(node: usize, segments: &[&str]) -> Option<usize> {
     let Some((segment, rest)) = segments.split_first() else {
         return (!route.endpoints.is_empty()).then_some(node);
     };
-    if segment.is_empty() {
+    // An empty segment is no static one, and a parameter only between two
+    // slashes: routers route `/chats//messages`, not `/chats/`.
+    if segment.is_empty() && rest.is_empty() {
         return None;
     }
     // Length and first byte first: most siblings differ there, and the
@@ -249,7 +295,23 @@ impl ScopeSet {
 pub struct CallRefused {
     endpoint: Endpoint,
     granted: ScopeSet,
-    by_fanvue: bool,
+    refused_by: RefusedBy,
+}
+
+/// Who refused a call: the check before it was sent, or Fanvue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefusedBy {
+    /// The check before the call: the token's known scopes don't cover the
+    /// endpoint. Nothing was sent.
+    Check,
+    /// Fanvue answered `403` with a `Bearer error="insufficient_scope"`
+    /// challenge, whose `scope` it needs (the endpoint's scopes if it named
+    /// none it knows).
+    Fanvue {
+        /// The scopes Fanvue's challenge says the call needs.
+        scope: ScopeSet,
+    },
 }
 
 impl CallRefused {
@@ -258,17 +320,23 @@ impl CallRefused {
         CallRefused {
             endpoint,
             granted,
-            by_fanvue: false,
+            refused_by: RefusedBy::Check,
         }
     }
 
-    /// Fanvue answered `403` to a call the token's scopes, as the client
-    /// knew them, seemed to cover.
-    pub const fn by_fanvue(endpoint: Endpoint, granted: ScopeSet) -> Self {
+    /// Fanvue answered `403 insufficient_scope` to a call the token's
+    /// scopes, as the client knew them, seemed to cover; `scope` is what
+    /// its challenge named.
+    pub const fn by_fanvue(endpoint: Endpoint, granted: ScopeSet, scope: ScopeSet) -> Self {
+        let scope = if scope.is_empty() {
+            endpoint.scopes()
+        } else {
+            scope
+        };
         CallRefused {
             endpoint,
             granted,
-            by_fanvue: true,
+            refused_by: RefusedBy::Fanvue { scope },
         }
     }
 
@@ -282,13 +350,28 @@ impl CallRefused {
         self.granted
     }
 
-    /// The endpoint's scopes that the token lacks. When Fanvue refused a
-    /// call the token seemed to cover, the token's real scopes are not what
-    /// the client was told, and this is all of the endpoint's scopes.
+    /// Who refused the call.
+    pub const fn refused_by(&self) -> RefusedBy {
+        self.refused_by
+    }
+
+    /// The scopes the call needs: the endpoint's, or those Fanvue's
+    /// challenge named.
+    pub const fn required(&self) -> ScopeSet {
+        match self.refused_by {
+            RefusedBy::Check => self.endpoint.scopes(),
+            RefusedBy::Fanvue { scope } => scope,
+        }
+    }
+
+    /// The required scopes the token lacks. When Fanvue refused a call the
+    /// token seemed to cover, the token's real scopes are not what the
+    /// client was told, and this is all of the required scopes.
     pub const fn missing(&self) -> ScopeSet {
-        let missing = self.endpoint.scopes().difference(self.granted);
+        let required = self.required();
+        let missing = required.difference(self.granted);
         if missing.is_empty() {
-            self.endpoint.scopes()
+            required
         } else {
             missing
         }
@@ -297,14 +380,14 @@ impl CallRefused {
     /// Whether Fanvue refused it (`403`), rather than the check before
     /// sending.
     pub const fn is_from_fanvue(&self) -> bool {
-        self.by_fanvue
+        matches!(self.refused_by, RefusedBy::Fanvue { .. })
     }
 
     /// The same refusal as a handler's [`InsufficientScope`], for an app
     /// that answers its own caller with `403 insufficient_scope`.
     pub fn into_insufficient_scope(self) -> InsufficientScope {
         InsufficientScope::new(
-            self.endpoint.requirement(),
+            Requirement::new(self.required(), &[]),
             self.granted.difference(self.missing()),
         )
     }
@@ -312,18 +395,18 @@ impl CallRefused {
 
 impl fmt::Display for CallRefused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (endpoint, required) = (self.endpoint, self.endpoint.scopes());
-        if self.by_fanvue {
-            write!(
+        let (endpoint, required) = (self.endpoint, self.required());
+        match self.refused_by {
+            RefusedBy::Fanvue { .. } => write!(
                 f,
-                "Fanvue refused `{endpoint}` with 403: it requires `{required}`, and the token lacks some of them"
-            )
-        } else {
-            write!(
+                "Fanvue refused `{endpoint}` with 403 insufficient_scope: it requires `{required}`, \
+                 and the token lacks some of them"
+            ),
+            RefusedBy::Check => write!(
                 f,
                 "insufficient scope for `{endpoint}`: requires `{required}`; missing `{}`",
                 self.missing()
-            )
+            ),
         }
     }
 }

@@ -114,6 +114,7 @@ pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 pub mod bearer;
+#[cfg(feature = "client")]
 pub mod client;
 mod endpoint;
 mod error;
@@ -135,7 +136,7 @@ pub mod testing;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use endpoint::{API_VERSION, CallRefused, Endpoint};
+pub use endpoint::{API_VERSION, CallRefused, Endpoint, RefusedBy};
 pub use error::{InsufficientScope, ParseScopeSetError, Unauthenticated, Unguarded, UnknownScope};
 pub use guarded::{GuardedRoute, guarded_routes, required_by_guarded_routes};
 pub use handler::{Guarded, Handler};

@@ -181,12 +181,18 @@ fn method_filter(method: &str) -> Option<MethodFilter> {
 /// The template with its parameters renamed by position, `/chats/{p1}`:
 /// axum's router wants one name per position, and the stand-in reads none.
 fn axum_path(endpoint: Endpoint) -> String {
-    const NAMES: [&str; 8] = [
-        "{p1}", "{p2}", "{p3}", "{p4}", "{p5}", "{p6}", "{p7}", "{p8}",
-    ];
-    let count = endpoint.path().matches('{').count();
-    NAMES
-        .get(..count)
-        .and_then(|names| endpoint.path_with(names))
-        .unwrap_or_else(|| endpoint.path().to_owned())
+    let mut position = 0;
+    endpoint
+        .path()
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                position += 1;
+                format!("{{p{position}}}")
+            } else {
+                segment.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }

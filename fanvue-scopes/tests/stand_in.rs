@@ -26,7 +26,9 @@ fn http_client() -> reqwest::Client {
 }
 
 fn checked_client(stand_in: &StandIn, believed: ScopeSet) -> ClientWithMiddleware {
-    let check = CallCheck::new(believed).with_base_url(stand_in.base_url());
+    let check = CallCheck::new(believed)
+        .with_base_url(&stand_in.base_url())
+        .expect("the stand-in's base URL");
     reqwest_middleware::ClientBuilder::new(http_client())
         .with(ScopeCheck::with(check))
         .build()
@@ -227,4 +229,169 @@ fn the_stand_in_wants_its_own_tokens() {
             Some(r#"{"operation":"getCurrentUser","stand_in":true}"#)
         );
     });
+}
+
+mod fanvue_answers {
+    //! A server that answers as Fanvue might beyond the stand-in: a `403`
+    //! for another reason than scopes, a challenge naming scopes, and a
+    //! redirect from an unchecked path to a scoped endpoint.
+
+    use super::*;
+    use axum::http::header::{LOCATION, WWW_AUTHENTICATE};
+    use axum::routing::get;
+    use fanvue_scopes::RefusedBy;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Server {
+        base_url: String,
+        chats_reached: Arc<AtomicUsize>,
+    }
+
+    async fn start() -> Server {
+        let chats_reached = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&chats_reached);
+        let app = axum::Router::new()
+            .route("/users/me", get(|| async { (StatusCode::FORBIDDEN, "suspended") }))
+            .route(
+                "/creators",
+                get(|| async {
+                    (
+                        StatusCode::FORBIDDEN,
+                        [(WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#)],
+                    )
+                }),
+            )
+            .route(
+                "/insights/earnings",
+                get(|| async {
+                    (
+                        StatusCode::FORBIDDEN,
+                        [(
+                            WWW_AUTHENTICATE,
+                            r#"Basic realm="x", Bearer realm="fanvue", error="insufficient_scope", scope="read:insights read:creator""#,
+                        )],
+                    )
+                }),
+            )
+            .route("/go", get(|| async { (StatusCode::TEMPORARY_REDIRECT, [(LOCATION, "/chats")]) }))
+            .route("/see-other", get(|| async { (StatusCode::SEE_OTHER, [(LOCATION, "/chats")]) }))
+            .route(
+                "/chats",
+                get(move || {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    async { "the chats" }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Server {
+            base_url: format!("http://{address}"),
+            chats_reached,
+        }
+    }
+
+    fn client(server: &Server, granted: ScopeSet, follow_checked: bool) -> ClientWithMiddleware {
+        let check = ScopeCheck::with(
+            CallCheck::new(granted)
+                .with_base_url(&server.base_url)
+                .expect("the server's base URL"),
+        );
+        let mut http = reqwest::Client::builder().timeout(Duration::from_secs(10));
+        if follow_checked {
+            http = http.redirect(check.redirect_policy());
+        }
+        reqwest_middleware::ClientBuilder::new(http.build().expect("a client"))
+            .with(check)
+            .build()
+    }
+
+    #[test]
+    fn a_403_without_insufficient_scope_stays_a_response() {
+        runtime().block_on(async {
+            let server = start().await;
+            let client = client(&server, ScopeSet::ALL, true);
+            for path in ["/users/me", "/creators"] {
+                let response = client
+                    .get(format!("{}{path}", server.base_url))
+                    .send()
+                    .await
+                    .unwrap_or_else(|error| panic!("{path}: {error}"));
+                assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+            }
+        });
+    }
+
+    #[test]
+    fn fanvues_challenge_names_the_scopes_it_needs() {
+        runtime().block_on(async {
+            let server = start().await;
+            let client = client(&server, scopes![read:insights], true);
+            let error = client
+                .get(format!("{}/insights/earnings", server.base_url))
+                .send()
+                .await
+                .expect_err("refused by Fanvue");
+            let refused = call_refused(&error).expect("a CallRefused");
+            assert_eq!(
+                refused.refused_by(),
+                RefusedBy::Fanvue {
+                    scope: scopes![read:insights, read:creator]
+                }
+            );
+            assert_eq!(refused.missing(), scopes![read:creator]);
+        });
+    }
+
+    #[test]
+    fn a_redirect_to_an_endpoint_the_token_cant_call_is_refused_before_it_is_followed() {
+        runtime().block_on(async {
+            let server = start().await;
+            let client = client(&server, scopes![read:self], true);
+            for path in ["/go", "/see-other"] {
+                let error = client
+                    .get(format!("{}{path}", server.base_url))
+                    .send()
+                    .await
+                    .expect_err("the redirect is refused");
+                let refused = call_refused(&error).unwrap_or_else(|| panic!("{path}: {error}"));
+                assert_eq!(refused.endpoint(), Endpoint::ListChats, "{path}");
+            }
+            assert_eq!(server.chats_reached.load(Ordering::SeqCst), 0);
+            // A token that may read chats follows it.
+            let reader = client_for(&server, scopes![read:chat]);
+            let response = reader
+                .get(format!("{}/go", server.base_url))
+                .send()
+                .await
+                .expect("followed");
+            assert_eq!(response.text().await.ok().as_deref(), Some("the chats"));
+        });
+    }
+
+    fn client_for(server: &Server, granted: ScopeSet) -> ClientWithMiddleware {
+        client(server, granted, true)
+    }
+
+    #[test]
+    fn without_the_policy_a_followed_redirect_is_still_an_error() {
+        runtime().block_on(async {
+            let server = start().await;
+            let client = client(&server, scopes![read:self], false);
+            let error = client
+                .get(format!("{}/go", server.base_url))
+                .send()
+                .await
+                .expect_err("the redirect's target is refused");
+            let refused = call_refused(&error).expect("a CallRefused");
+            assert_eq!(refused.endpoint(), Endpoint::ListChats);
+            // reqwest followed it below the middleware: it was reached.
+            assert_eq!(server.chats_reached.load(Ordering::SeqCst), 1);
+        });
+    }
 }
