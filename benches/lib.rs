@@ -78,13 +78,9 @@ pub fn hostile_paths(len: usize) -> Vec<String> {
 /// per method. Parameters are renamed by position, as matchit wants one
 /// name per position.
 pub fn matchit_router() -> matchit::Router<Vec<fanvue_scopes::Endpoint>> {
-    const NAMES: [&str; 8] = [
-        "{p1}", "{p2}", "{p3}", "{p4}", "{p5}", "{p6}", "{p7}", "{p8}",
-    ];
-    let mut by_path: Vec<(String, Vec<fanvue_scopes::Endpoint>)> = Vec::new();
+    let mut by_path: Vec<(&str, Vec<fanvue_scopes::Endpoint>)> = Vec::new();
     for endpoint in fanvue_scopes::Endpoint::ALL {
-        let count = endpoint.path().matches('{').count();
-        let route = endpoint.path_with(&NAMES[..count]).unwrap_or_default();
+        let route = endpoint.router_path();
         match by_path.iter_mut().find(|(path, _)| *path == route) {
             Some((_, endpoints)) => endpoints.push(endpoint),
             None => by_path.push((route, vec![endpoint])),
@@ -92,7 +88,7 @@ pub fn matchit_router() -> matchit::Router<Vec<fanvue_scopes::Endpoint>> {
     }
     let mut router = matchit::Router::new();
     for (path, endpoints) in by_path {
-        if let Err(error) = router.insert(path.clone(), endpoints) {
+        if let Err(error) = router.insert(path, endpoints) {
             panic!("matchit rejects {path}: {error}");
         }
     }

@@ -39,10 +39,11 @@ must_show enum.Endpoint.html 1 'href="https://api.fanvue.com/docs/api-reference/
 must_show enum.Scope.html 15 '<details><summary>Required by '
 must_show enum.Scope.html 1 '/users: <a href="enum.Endpoint.html#variant.GetAccount"'
 # Every item behind a feature says which, as docs.rs shows it (--cfg docsrs).
-badge() { must_show "$1" 1 "Available on <strong>crate feature <code>$2</code></strong> only"; }
+badge() { must_show "$1" 1 "<code>$2</code></strong> only"; }
 badge axum/index.html axum
 badge actix/index.html actix-web
 badge client/struct.ScopeCheck.html reqwest
+badge client/struct.CallCheck.html client
 badge client/struct.CallCheck.html http
 badge testing/struct.StandIn.html testing
 badge fn.handlers.html registry
@@ -52,7 +53,7 @@ must_show attr.requires.html 1 'Guards a fn with the scopes'
 must_not_show attr.requires.html 'Guards a handler fn'
 # Every item the crate page's feature table names is a link.
 for link in 'fn.handlers.html' 'fn.required_by_all_handlers.html' 'axum/struct.RequireScopesLayer.html' \
-  'actix/struct.RequireScopes.html' 'oauth/fn.authorize_scopes.html' 'openapi/struct.FanvueSecurity.html' \
+  'actix/struct.RequireScopes.html' 'oauth/fn.authorize_scopes.html' 'client/struct.CallCheck.html' 'openapi/struct.FanvueSecurity.html' \
   'client/struct.CallCheck.html#method.request' 'client/struct.ScopeCheck.html' 'testing/struct.StandIn.html'; do
   must_show index.html 1 "<a href=\"$link\""
 done

@@ -52,6 +52,17 @@ fn endpoint_items(catalog: &Catalog, decl: &EnumDecl) -> TokenStream {
             each(|endpoint| endpoint.path.to_token_stream()),
         ),
         accessor(
+            "The path template with its parameters named by position, such as \
+             `\"/chats/{p1}/messages\"`: the form a router such as axum's wants to \
+             mount every endpoint at once, since it takes one name per position.",
+            "router_path",
+            str_ty.clone(),
+            endpoints
+                .iter()
+                .map(|endpoint| router_path(endpoint).to_token_stream())
+                .collect(),
+        ),
+        accessor(
             "Every scope a token needs to call this endpoint.",
             "scopes",
             quote!(crate::ScopeSet),
@@ -128,6 +139,24 @@ fn variant_doc(catalog: &Catalog, endpoint: &Endpoint) -> String {
         doc += &format!(" [Fanvue reference]({url}).");
     }
     doc
+}
+
+/// `/chats/{p1}/messages`: the template with its parameters renamed by
+/// position.
+fn router_path(endpoint: &Endpoint) -> String {
+    let mut position = 0;
+    let mut path = String::new();
+    for segment in &endpoint.template.segments {
+        path.push('/');
+        match segment {
+            Segment::Static(text) => path.push_str(text),
+            Segment::Param(_) => {
+                position += 1;
+                path += &format!("{{p{position}}}");
+            }
+        }
+    }
+    path
 }
 
 /// The words rustdoc search finds the variant by besides its name: each

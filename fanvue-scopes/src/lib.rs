@@ -94,8 +94,9 @@
 //! | `actix-web` | no | actix-web 4 ([`actix`]): [`Granted`] as an extractor, `ResponseError` for the errors, the [`actix::RequireScopes`] guard middleware |
 //! | `oauth2` | no | oauth2 5: [`oauth::authorize_scopes`] and [`oauth::granted_scopes`], conversions to and from `oauth2::Scope` |
 //! | `utoipa` | no | utoipa ([`openapi`]): the [`openapi::FanvueSecurity`] scheme and each handler's scopes in an OpenAPI document (implies `registry`) |
-//! | `http` | no | http 1: [`client::CallCheck::request`] checks an outgoing `http::Request` |
-//! | `reqwest` | no | reqwest 0.13: [`client::ScopeCheck`], a `reqwest-middleware` middleware that refuses calls before the network (implies `http`) |
+//! | `client` | no | [`client::CallCheck`]: an outgoing call's method and URL, read as the URL standard (and reqwest) reads it with the `url` crate, checked against the token's scopes |
+//! | `http` | no | http 1: [`client::CallCheck::request`] checks an outgoing `http::Request` (implies `client`) |
+//! | `reqwest` | no | reqwest 0.13: [`client::ScopeCheck`], a `reqwest-middleware` middleware that refuses calls before the network, with a redirect policy that checks every hop (implies `http`) |
 //! | `testing` | no | [`testing::StandIn`], a stand-in Fanvue API on 127.0.0.1 (axum and tokio), for an app's tests |
 //!
 //! On docs.rs every item behind a feature carries a badge that names it.

@@ -79,7 +79,7 @@ impl StandIn {
         // are neighbours, whatever the order of `scopes.toml`.
         let mut routes: Vec<(String, Endpoint)> = Endpoint::ALL
             .into_iter()
-            .map(|endpoint| (axum_path(endpoint), endpoint))
+            .map(|endpoint| (endpoint.router_path().to_owned(), endpoint))
             .collect();
         routes.sort();
         let mut router = Router::new();
@@ -176,23 +176,4 @@ fn method_filter(method: &str) -> Option<MethodFilter> {
         "OPTIONS" => MethodFilter::OPTIONS,
         _ => return None,
     })
-}
-
-/// The template with its parameters renamed by position, `/chats/{p1}`:
-/// axum's router wants one name per position, and the stand-in reads none.
-fn axum_path(endpoint: Endpoint) -> String {
-    let mut position = 0;
-    endpoint
-        .path()
-        .split('/')
-        .map(|segment| {
-            if segment.starts_with('{') {
-                position += 1;
-                format!("{{p{position}}}")
-            } else {
-                segment.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
 }
