@@ -6,39 +6,40 @@
 //! `scopes![..]` builds a `ScopeSet`, all checked at compile time against
 //! the `scopes.toml` this crate was built with.
 //!
-//! One module per concern, in the order the data flows:
+//! A one-way pipeline, each stage using only those before it:
 //!
-//! - `scope_file`: `scopes.toml` bytes to a raw, spanned model, and errors
-//!   rendered as `scopes.toml:line:column`;
-//! - `validate`: checks the raw model, one function per kind of entry, and
-//!   builds the catalog;
-//! - `template`: endpoint path templates, and which one a concrete path is;
-//! - `catalog`: the validated model, parsed once per compiler process, and
-//!   look-ups with suggestions;
-//! - `diagnostics`: collects compile errors, and turns a broken file into
-//!   errors at the macro call;
-//! - `scope_name`, `endpoint_ref`: scope names and endpoints as written in
-//!   macro input, resolved against the catalog;
-//! - `crate_path`: the one path generated code reaches `fanvue-scopes` by;
-//! - `expand_requires`, `expand_scopes`, `expand_generate`: one per macro
-//!   family, each turning parsed input into code.
+//! - `model`: what `scopes.toml` says.
+//!   - `template`: endpoint path templates, parsed once, and which one a
+//!     concrete path is an instance of;
+//!   - `catalog`: the validated model (scopes, resources, the OAuth table,
+//!     endpoints) and look-ups with suggestions;
+//!   - `scope_file`: the file's bytes to a raw, spanned model, and errors
+//!     rendered as `scopes.toml:line:column`;
+//!   - `validate`: the raw model to the catalog, one check per kind of entry;
+//!   - `load`: the embedded file read once per compiler process, and a
+//!     broken file as errors at the macro call.
+//! - `input`: macro input as users write it.
+//!   - `errors`: errors collected over one input, reported together;
+//!   - `crate_path`: the path generated code reaches `fanvue-scopes` by;
+//!   - `scope_name`, `endpoint_ref`, `handler_path`: scope names,
+//!     endpoints and handler paths, resolved against the catalog;
+//!   - `decl`: the enum declarations the hidden generators complete.
+//! - `emit`: how generated code is written (paths to runtime items, scope
+//!   sets as const masks, route companion names, enum and accessor shapes).
+//!   The runtime side of this contract is `fanvue_scopes::__private`'s
+//!   module docs, item by item.
+//! - `expand`: one expander per macro family: `requires`, `names`
+//!   (`scope!`, `scopes!`, `endpoint!`), `handlers` (`guarded!`,
+//!   `requirement_of!`), and the generators `catalog` and `endpoints`.
 //!
 //! Every expander returns `syn::Result`; this file turns errors into
 //! `compile_error!`s, in one place.
 #![forbid(unsafe_code)]
 
-mod catalog;
-mod crate_path;
-mod diagnostics;
-mod endpoint_ref;
-mod expand_endpoints;
-mod expand_generate;
-mod expand_requires;
-mod expand_scopes;
-mod scope_file;
-mod scope_name;
-mod template;
-mod validate;
+mod emit;
+mod expand;
+mod input;
+mod model;
 
 use proc_macro::TokenStream;
 use syn::parse::Parse;
@@ -60,7 +61,7 @@ fn expand<T: Parse>(
 #[proc_macro_attribute]
 pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
-    match expand_requires::requires(args.into(), item.clone()) {
+    match expand::requires::requires(args.into(), item.clone()) {
         Ok(expanded) => expanded.into(),
         // Keep the fn as written, so that the only errors are ours, not
         // "cannot find fn" at its callers.
@@ -76,7 +77,7 @@ pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
 #[doc(hidden)]
 #[proc_macro]
 pub fn scope(input: TokenStream) -> TokenStream {
-    expand(input, expand_scopes::scope)
+    expand(input, expand::names::scope)
 }
 
 /// A `ScopeSet` usable in `const`, checked at compile time:
@@ -85,7 +86,7 @@ pub fn scope(input: TokenStream) -> TokenStream {
 #[doc(hidden)]
 #[proc_macro]
 pub fn scopes(input: TokenStream) -> TokenStream {
-    expand(input, expand_scopes::scopes)
+    expand(input, expand::names::scopes)
 }
 
 /// One endpoint, checked at compile time: `endpoint!(GET "/chats")` is
@@ -93,7 +94,7 @@ pub fn scopes(input: TokenStream) -> TokenStream {
 #[doc(hidden)]
 #[proc_macro]
 pub fn endpoint(input: TokenStream) -> TokenStream {
-    expand(input, expand_scopes::endpoint)
+    expand(input, expand::names::endpoint)
 }
 
 /// The requirement `#[requires]` put on an `async fn` handler, by the
@@ -101,7 +102,7 @@ pub fn endpoint(input: TokenStream) -> TokenStream {
 #[doc(hidden)]
 #[proc_macro]
 pub fn requirement_of(input: TokenStream) -> TokenStream {
-    expand(input, expand_scopes::requirement_of)
+    expand(input, expand::handlers::requirement_of)
 }
 
 /// A `#[requires]` handler with its requirement, by the handler's path,
@@ -109,7 +110,7 @@ pub fn requirement_of(input: TokenStream) -> TokenStream {
 #[doc(hidden)]
 #[proc_macro]
 pub fn guarded(input: TokenStream) -> TokenStream {
-    expand(input, expand_scopes::guarded)
+    expand(input, expand::handlers::guarded)
 }
 
 /// Generates `Scope` and `Resource` from `scopes.toml`. Only `fanvue-scopes`
@@ -117,7 +118,7 @@ pub fn guarded(input: TokenStream) -> TokenStream {
 #[doc(hidden)]
 #[proc_macro]
 pub fn __generate_catalog(input: TokenStream) -> TokenStream {
-    expand(input, expand_generate::generate_catalog)
+    expand(input, expand::catalog::generate_catalog)
 }
 
 /// Generates the OAuth endpoint consts and `ProtocolScope` from the
@@ -125,7 +126,7 @@ pub fn __generate_catalog(input: TokenStream) -> TokenStream {
 #[doc(hidden)]
 #[proc_macro]
 pub fn __generate_oauth(input: TokenStream) -> TokenStream {
-    expand(input, expand_generate::generate_oauth)
+    expand(input, expand::catalog::generate_oauth)
 }
 
 /// Generates `Endpoint`, `API_VERSION` and the route tree from the
@@ -133,12 +134,12 @@ pub fn __generate_oauth(input: TokenStream) -> TokenStream {
 #[doc(hidden)]
 #[proc_macro]
 pub fn __generate_endpoints(input: TokenStream) -> TokenStream {
-    expand(input, expand_endpoints::generate_endpoints)
+    expand(input, expand::endpoints::generate_endpoints)
 }
 
 /// The scope table of `scopes.toml` as Markdown, for the crate docs.
 #[doc(hidden)]
 #[proc_macro]
 pub fn __scope_table(input: TokenStream) -> TokenStream {
-    expand(input, expand_generate::scope_table)
+    expand(input, expand::catalog::scope_table)
 }

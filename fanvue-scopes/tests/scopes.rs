@@ -247,3 +247,16 @@ fn the_readme_shows_the_quickstart_example_as_it_is() {
         "README.md must show examples/quickstart.rs verbatim"
     );
 }
+
+/// The suggestions the macros give at compile time too, from the corpus
+/// both crates test (`tests/suggestions.tsv`).
+#[test]
+fn suggestions_agree_with_the_macros() {
+    let corpus = include_str!("../../tests/suggestions.tsv");
+    for line in corpus.lines().filter(|line| !line.starts_with('#')) {
+        let (typo, expected) = line.split_once('\t').expect("typo<TAB>suggestion");
+        let error = typo.parse::<Scope>().expect_err(typo);
+        let suggested = error.suggestion().map_or("", Scope::as_str);
+        assert_eq!(suggested, expected, "{typo:?}");
+    }
+}

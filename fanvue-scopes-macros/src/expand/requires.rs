@@ -2,14 +2,15 @@
 //! granted scopes come from, and puts a fail-closed guard in front of the fn
 //! body.
 
-use crate::catalog::{self, Catalog, Endpoint, Scope};
-use crate::crate_path::CratePath;
-use crate::diagnostics::{self, Errors};
-use crate::endpoint_ref::{self, EndpointRef};
-use crate::expand_scopes::scope_set;
-use crate::scope_name::{self, ScopeName};
+use crate::emit::{companion_name, scope_set};
+use crate::input::crate_path::CratePath;
+use crate::input::endpoint_ref::{self, EndpointRef};
+use crate::input::errors::Errors;
+use crate::input::scope_name::{self, ScopeName};
+use crate::model::catalog::{self, Catalog, Endpoint, Scope};
+use crate::model::load;
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -198,7 +199,7 @@ struct Requirement<'c> {
 
 /// The fn with its guard in front of the body.
 pub fn requires(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let catalog = diagnostics::catalog(Span::call_site())?;
+    let catalog = load::catalog(Span::call_site())?;
     let args: Args = syn::parse2(args)?;
     let mut function: Function = syn::parse2(item).map_err(|error| {
         syn::Error::new(
@@ -665,16 +666,6 @@ fn new_requirement(krate: &CratePath, requirement: &Requirement<'_>) -> TokenStr
     quote!(#krate::Requirement::new(#all, &[#(#any),*]))
 }
 
-/// The name of an associated handler's route companion, spanned like the
-/// handler's.
-pub fn companion_name(handler: &Ident) -> Ident {
-    format_ident!(
-        "__fanvue_scopes_handler_{}",
-        handler.unraw(),
-        span = handler.span()
-    )
-}
-
 /// The "Required scopes" section appended to the fn's docs, as one
 /// attribute: one per line would cost the compiler more, per handler.
 fn required_scopes_doc(requirement: &Requirement<'_>) -> String {
@@ -708,7 +699,7 @@ fn required_scopes_doc(requirement: &Requirement<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog;
+    use crate::model::load;
 
     fn error_of(args: TokenStream, item: TokenStream) -> String {
         match requires(args, item) {
@@ -744,7 +735,7 @@ mod tests {
 
     #[test]
     fn the_docs_name_the_endpoint_behind_each_scope() {
-        let catalog = catalog::get().expect("the embedded scopes.toml is valid");
+        let catalog = load::get().expect("the embedded scopes.toml is valid");
         let scope = |name: &str| catalog.find(name).expect("a known scope");
         let endpoint = |method, path| catalog.endpoint(method, path).expect("a known endpoint");
         let requirement = Requirement {

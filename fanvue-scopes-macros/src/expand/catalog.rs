@@ -3,30 +3,14 @@
 //! endpoints, and the scope table of the crate docs. The code they write
 //! lives in `fanvue-scopes`, so it names that crate's items as `crate::`.
 
-use crate::catalog::{Catalog, Oauth};
-use crate::diagnostics;
+use crate::emit::{const_accessor, numbered_enum};
+use crate::input::decl::EnumDecl;
+use crate::model::catalog::{self, Catalog, Oauth};
+use crate::model::load;
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote};
+use syn::Ident;
 use syn::parse::{Parse, ParseStream};
-use syn::{Attribute, Ident, Token, Visibility};
-
-/// `#[attrs] pub enum Name;`: the hand-written part of a generated enum.
-pub struct EnumDecl {
-    pub attrs: Vec<Attribute>,
-    pub vis: Visibility,
-    pub ident: Ident,
-}
-
-impl Parse for EnumDecl {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let attrs = input.call(Attribute::parse_outer)?;
-        let vis = input.parse()?;
-        input.parse::<Token![enum]>()?;
-        let ident = input.parse()?;
-        input.parse::<Token![;]>()?;
-        Ok(EnumDecl { attrs, vis, ident })
-    }
-}
 
 /// The input of `__generate_catalog!`: the `Scope` and `Resource` declarations.
 pub struct CatalogDecls {
@@ -45,19 +29,19 @@ impl Parse for CatalogDecls {
 
 /// `__generate_catalog!`: `Scope` and `Resource` with their impls.
 pub fn generate_catalog(decls: CatalogDecls) -> syn::Result<TokenStream> {
-    let catalog = diagnostics::catalog(Span::call_site())?;
+    let catalog = load::catalog(Span::call_site())?;
     Ok(catalog_items(catalog, &decls))
 }
 
 /// `__generate_oauth!`: the OAuth endpoints as consts, and `ProtocolScope`.
 pub fn generate_oauth(decl: EnumDecl) -> syn::Result<TokenStream> {
-    let catalog = diagnostics::catalog(Span::call_site())?;
+    let catalog = load::catalog(Span::call_site())?;
     Ok(oauth_items(&catalog.oauth, &decl))
 }
 
 /// `__scope_table!()`: the scope table as a Markdown string literal.
 pub fn scope_table(_: syn::parse::Nothing) -> syn::Result<TokenStream> {
-    let catalog = diagnostics::catalog(Span::call_site())?;
+    let catalog = load::catalog(Span::call_site())?;
     let table = markdown_table(catalog);
     Ok(quote!(#table))
 }
@@ -145,7 +129,7 @@ fn resource_enum(catalog: &Catalog, decl: &EnumDecl) -> TokenStream {
         ident,
         &variants,
         catalog.resources.iter().map(|resource| {
-            let bits = crate::catalog::mask(resource.scopes.iter().copied());
+            let bits = catalog::mask(resource.scopes.iter().copied());
             quote!(crate::ScopeSet::from_bits_truncate(#bits))
         }),
     );
@@ -196,54 +180,6 @@ fn oauth_items(oauth: &Oauth, decl: &EnumDecl) -> TokenStream {
         pub const API_BASE_URL: &str = #api;
 
         #protocol_enum
-    }
-}
-
-/// The declared enum, `#[non_exhaustive]` and `#[repr(u8)]`, with one
-/// documented variant per entry numbered from 0 in file order: the
-/// discriminant is the entry's bit in a mask, or its index in `ALL`.
-pub fn numbered_enum(
-    decl: &EnumDecl,
-    extra_attrs: TokenStream,
-    variants: &[Ident],
-    variant_attrs: impl IntoIterator<Item = TokenStream>,
-) -> TokenStream {
-    let EnumDecl { attrs, vis, ident } = decl;
-    let variant_attrs = variant_attrs.into_iter();
-    let discriminants = (0..variants.len()).map(|index| index as u8);
-    quote! {
-        #(#attrs)*
-        #extra_attrs
-        #[non_exhaustive]
-        #[repr(u8)]
-        #vis enum #ident {
-            #(
-                #variant_attrs
-                #variants = #discriminants,
-            )*
-        }
-    }
-}
-
-/// `pub const fn name(self) -> ty`, documented: one match arm per variant,
-/// each returning its value.
-pub fn const_accessor<V: quote::ToTokens>(
-    doc: &str,
-    name: &str,
-    ty: TokenStream,
-    enum_ident: &Ident,
-    variants: &[Ident],
-    values: impl IntoIterator<Item = V>,
-) -> TokenStream {
-    let name = format_ident!("{}", name);
-    let values = values.into_iter();
-    quote! {
-        #[doc = #doc]
-        pub const fn #name(self) -> #ty {
-            match self {
-                #(#enum_ident::#variants => #values,)*
-            }
-        }
     }
 }
 
@@ -426,13 +362,12 @@ fn endpoints_doc(catalog: &Catalog, index: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
 
-    const REAL: &str = include_str!("../scopes.toml");
+    const REAL: &str = include_str!("../../scopes.toml");
 
     fn expand_with(source: &str) -> Result<String, String> {
-        let catalog =
-            Catalog::from_source("scopes.toml", source.as_bytes()).map_err(|e| e.to_string())?;
+        let catalog = crate::model::load::from_source("scopes.toml", source.as_bytes())
+            .map_err(|e| e.to_string())?;
         let decls: CatalogDecls =
             syn::parse2(quote!(pub enum Scope; pub enum Resource;)).map_err(|e| e.to_string())?;
         let file: syn::File =

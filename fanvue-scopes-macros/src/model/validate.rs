@@ -2,9 +2,9 @@
 //! kind of entry, each collecting its problems, so one build reports all of
 //! them.
 
-use crate::catalog::{self, Catalog, Endpoint, Oauth, ProtocolScope, Resource, Scope, Suggestion};
-use crate::scope_file::{FileError, RawEndpoint, RawFile, RawOauth, RawResource, RawScope};
-use crate::template::Template;
+use crate::model::catalog::{self, Catalog, Endpoint, Oauth, ProtocolScope, Resource, Scope};
+use crate::model::scope_file::{FileError, RawEndpoint, RawFile, RawOauth, RawResource, RawScope};
+use crate::model::template::Template;
 use std::collections::HashMap;
 use toml::Spanned;
 
@@ -166,19 +166,10 @@ impl Checker {
 
     fn endpoint(&mut self, raw: &RawEndpoint, catalog: &mut Catalog) {
         let method = raw.method.get_ref();
-        let known_method = catalog::METHODS.contains(&method.as_str());
-        if !known_method {
-            let hint = match catalog::METHODS
-                .iter()
-                .find(|known| known.eq_ignore_ascii_case(method))
-            {
-                Some(known) => format!("methods are uppercase: write `{known}`"),
-                None => format!("use one of {}", catalog::METHODS.join(", ")),
-            };
-            self.errors.push(at(
-                &raw.method,
-                format!("unknown HTTP method {method:?}; {hint}"),
-            ));
+        let problem = catalog::method_error(method, &format!("{method:?}"));
+        let known_method = problem.is_none();
+        if let Some(problem) = problem {
+            self.errors.push(at(&raw.method, problem));
         }
         let path = raw.path.get_ref();
         let template = Template::parse(path)
@@ -263,21 +254,13 @@ impl Checker {
                 )),
                 Some(index) => scopes.push(index),
                 None => {
-                    let hint = if catalog.find_protocol_scope(text).is_some() {
-                        " is a protocol scope; endpoints require resource scopes".to_owned()
+                    let problem = if catalog.find_protocol_scope(text).is_some() {
+                        format!("`{text}` is a protocol scope; endpoints require resource scopes")
                     } else {
-                        match catalog.suggest(text) {
-                            Suggestion::OtherCase(known) => format!(
-                                " is not a scope of any `[[resource]]`: scopes are case-sensitive; did you mean `{known}`?"
-                            ),
-                            Suggestion::Similar(known) => format!(
-                                " is not a scope of any `[[resource]]`; did you mean `{known}`?"
-                            ),
-                            Suggestion::None => " is not a scope of any `[[resource]]`".to_owned(),
-                        }
+                        catalog::unknown_scope(text, catalog.suggest(text))
                     };
                     self.errors
-                        .push(at(name, format!("endpoint `{request}`: `{text}`{hint}")));
+                        .push(at(name, format!("endpoint `{request}`: {problem}")));
                 }
             }
         }
@@ -510,12 +493,22 @@ fn is_variant_ident(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::catalog::Catalog;
+    use crate::model::catalog::Catalog;
+    use crate::model::scope_file::{self, FileErrors};
+
+    /// What loading does, without the embedded file: parse, validate, and
+    /// render every error as `file:line:column`.
+    fn from_source(file_name: &str, source: &[u8]) -> Result<Catalog, FileErrors> {
+        let raw = scope_file::parse(source)
+            .map_err(|error| FileErrors::render(file_name, source, error, Vec::new()))?;
+        super::validate(&raw)
+            .map_err(|(first, rest)| FileErrors::render(file_name, source, first, rest))
+    }
 
     /// The rendered errors for `source`, or the scope names if it is valid.
     fn check(source: &str) -> Vec<String> {
         let source = format!("{source}{OAUTH}");
-        match Catalog::from_source("scopes.toml", source.as_bytes()) {
+        match from_source("scopes.toml", source.as_bytes()) {
             Ok(catalog) => catalog.scopes.into_iter().map(|scope| scope.name).collect(),
             Err(errors) => errors.iter().map(str::to_owned).collect(),
         }
@@ -652,8 +645,7 @@ mod tests {
 
     #[test]
     fn the_oauth_table_is_required_and_checked() {
-        let rendered = |source: String| match Catalog::from_source("scopes.toml", source.as_bytes())
-        {
+        let rendered = |source: String| match from_source("scopes.toml", source.as_bytes()) {
             Ok(_) => Vec::new(),
             Err(errors) => errors.iter().map(str::to_owned).collect(),
         };
@@ -730,7 +722,7 @@ mod tests {
         let mut mismatches = Vec::new();
         for file in &files {
             let source = std::fs::read(file).expect("a readable scope file");
-            let rendered = match Catalog::from_source("scopes.toml", &source) {
+            let rendered = match from_source("scopes.toml", &source) {
                 Ok(_) => "(no error)\n".to_owned(),
                 Err(errors) => errors.to_string() + "\n",
             };

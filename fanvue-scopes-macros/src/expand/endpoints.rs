@@ -2,16 +2,17 @@
 //! and the route tree `Endpoint::find` walks; all from the `[[endpoint]]`
 //! entries of the catalog, once, inside `fanvue-scopes`.
 
-use crate::catalog::{self, Catalog, Endpoint};
-use crate::diagnostics;
-use crate::expand_generate::{EnumDecl, const_accessor, numbered_enum};
-use crate::template::Segment;
+use crate::emit::{const_accessor, numbered_enum};
+use crate::input::decl::EnumDecl;
+use crate::model::catalog::{self, Catalog, Endpoint};
+use crate::model::load;
+use crate::model::template::Segment;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::Ident;
 
 pub fn generate_endpoints(decl: EnumDecl) -> syn::Result<TokenStream> {
-    let catalog = diagnostics::catalog(Span::call_site())?;
+    let catalog = load::catalog(Span::call_site())?;
     Ok(endpoint_items(catalog, &decl))
 }
 

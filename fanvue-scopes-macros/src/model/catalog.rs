@@ -1,17 +1,7 @@
-//! The validated model of `scopes.toml`, loaded once per compiler process,
-//! and the look-ups the macros make in it.
+//! The validated model of `scopes.toml` (what `validate` builds and every
+//! expander reads), and the look-ups the macros make in it.
 
-use crate::scope_file::{self, FileErrors};
-use crate::template::Template;
-use crate::validate;
-use std::sync::OnceLock;
-
-/// The file the catalog is read from, as it is named in error messages.
-pub const FILE_NAME: &str = "scopes.toml";
-
-/// `scopes.toml`, embedded so that the macros also build from their own
-/// package, and so that Cargo rebuilds them when the file changes.
-const SOURCE: &[u8] = include_bytes!("../scopes.toml");
+use crate::model::template::Template;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalog {
@@ -86,6 +76,35 @@ impl Endpoint {
 /// The HTTP methods an endpoint may have (RFC 9110 and RFC 5789).
 pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
+/// Why `method` is no method an endpoint may have, with what to write
+/// instead; `None` for one of [`METHODS`]. `shown` is the method as the
+/// message shows it, quoted as its source writes it.
+pub fn method_error(method: &str, shown: &str) -> Option<String> {
+    if METHODS.contains(&method) {
+        return None;
+    }
+    let hint = match METHODS
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(method))
+    {
+        Some(known) => format!("methods are uppercase: write `{known}`"),
+        None => format!("use one of {}", METHODS.join(", ")),
+    };
+    Some(format!("unknown HTTP method {shown}; {hint}"))
+}
+
+/// The one wording of an unknown scope name, with its suggestion:
+/// "unknown scope `read:chats`; did you mean `read:chat`?".
+pub fn unknown_scope(name: &str, suggestion: Suggestion<'_>) -> String {
+    match suggestion {
+        Suggestion::OtherCase(known) => format!(
+            "unknown scope `{name}`: OAuth scopes are case-sensitive; did you mean `{known}`?"
+        ),
+        Suggestion::Similar(known) => format!("unknown scope `{name}`; did you mean `{known}`?"),
+        Suggestion::None => format!("unknown scope `{name}`"),
+    }
+}
+
 /// What the catalog offers for a name it does not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Suggestion<'a> {
@@ -96,26 +115,7 @@ pub enum Suggestion<'a> {
     None,
 }
 
-/// The catalog of the embedded `scopes.toml`. Every macro call in a crate
-/// shares one parse: the proc-macro library stays loaded for the whole
-/// compilation, and this static with it.
-pub fn get() -> Result<&'static Catalog, &'static FileErrors> {
-    static CATALOG: OnceLock<Result<Catalog, FileErrors>> = OnceLock::new();
-    CATALOG
-        .get_or_init(|| Catalog::from_source(FILE_NAME, SOURCE))
-        .as_ref()
-}
-
 impl Catalog {
-    /// Reads and validates a scope file; every error names `file_name`, a
-    /// line and a column.
-    pub fn from_source(file_name: &str, source: &[u8]) -> Result<Catalog, FileErrors> {
-        let raw = scope_file::parse(source)
-            .map_err(|error| FileErrors::render(file_name, source, error, Vec::new()))?;
-        validate::validate(&raw)
-            .map_err(|(first, rest)| FileErrors::render(file_name, source, first, rest))
-    }
-
     pub fn find(&self, name: &str) -> Option<&Scope> {
         self.scopes.iter().find(|scope| scope.name == name)
     }
@@ -191,35 +191,4 @@ pub fn suggest<'a>(unknown: &str, known: impl Iterator<Item = &'a str> + Clone) 
         .filter(|(distance, _)| *distance <= budget)
         .min_by_key(|(distance, _)| *distance)
         .map_or(Suggestion::None, |(_, name)| Suggestion::Similar(name))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_file_is_parsed_once_per_process() {
-        let first = get().map(|catalog| catalog as *const Catalog);
-        let second = get().map(|catalog| catalog as *const Catalog);
-        assert!(first.is_ok());
-        assert_eq!(first, second, "the second call reuses the first parse");
-    }
-
-    #[test]
-    fn suggestions_prefer_the_same_name_in_another_case() {
-        let catalog = get().expect("the embedded scopes.toml is valid");
-        assert_eq!(
-            catalog.suggest("READ:CHAT"),
-            Suggestion::OtherCase("read:chat")
-        );
-        assert_eq!(
-            catalog.suggest("write:chats"),
-            Suggestion::Similar("write:chat")
-        );
-        assert_eq!(
-            catalog.suggest("read:tracking-links"),
-            Suggestion::Similar("read:tracking_links")
-        );
-        assert_eq!(catalog.suggest("openid"), Suggestion::None);
-    }
 }

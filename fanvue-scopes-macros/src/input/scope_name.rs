@@ -1,8 +1,9 @@
 //! Scope names as written in macro input (`read:chat`, `read:self`,
 //! `"read:tracking_links"`) and their check against the catalog.
 
-use crate::catalog::{self, Catalog, Scope, Suggestion};
-use crate::diagnostics::Errors;
+use crate::input::errors::Errors;
+use crate::model::catalog::{self, Catalog, Scope, Suggestion};
+use crate::model::load;
 use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::parse::ParseStream;
@@ -75,22 +76,13 @@ impl ScopeName {
                  handlers require resource scopes such as `read:self`"
             )));
         }
-        Err(self.error(match catalog.suggest(name) {
-            Suggestion::OtherCase(known) => format!(
-                "unknown scope `{name}`: OAuth scopes are case-sensitive; did you mean `{known}`?"
-            ),
-            Suggestion::Similar(known) => {
-                format!("unknown scope `{name}`; did you mean `{known}`?")
-            }
-            Suggestion::None => {
-                let known: Vec<&str> = catalog.scopes.iter().map(|s| s.name.as_str()).collect();
-                format!(
-                    "unknown scope `{name}`; {} knows: {}",
-                    catalog::FILE_NAME,
-                    known.join(", ")
-                )
-            }
-        }))
+        let suggestion = catalog.suggest(name);
+        let mut problem = catalog::unknown_scope(name, suggestion);
+        if suggestion == Suggestion::None {
+            let known: Vec<&str> = catalog.scopes.iter().map(|s| s.name.as_str()).collect();
+            problem += &format!("; {} knows: {}", load::FILE_NAME, known.join(", "));
+        }
+        Err(self.error(problem))
     }
 }
 

@@ -2,8 +2,9 @@
 //! and their check against the catalog, with the diagnostics `endpoint!`
 //! and `#[requires(calls(..))]` share.
 
-use crate::catalog::{self, Catalog, Endpoint, Suggestion};
-use crate::diagnostics::Errors;
+use crate::input::errors::Errors;
+use crate::model::catalog::{self, Catalog, Endpoint, Suggestion};
+use crate::model::load;
 use syn::ext::IdentExt;
 use syn::parse::ParseStream;
 use syn::{Ident, LitStr};
@@ -36,18 +37,8 @@ impl EndpointRef {
     pub fn resolve<'c>(&self, catalog: &'c Catalog) -> syn::Result<&'c Endpoint> {
         let method = self.method.to_string();
         let path = self.path.value();
-        if !catalog::METHODS.contains(&method.as_str()) {
-            let hint = match catalog::METHODS
-                .iter()
-                .find(|known| known.eq_ignore_ascii_case(&method))
-            {
-                Some(known) => format!("methods are uppercase: write `{known}`"),
-                None => format!("use one of {}", catalog::METHODS.join(", ")),
-            };
-            return Err(syn::Error::new(
-                self.method.span(),
-                format!("unknown HTTP method `{method}`; {hint}"),
-            ));
+        if let Some(problem) = catalog::method_error(&method, &format!("`{method}`")) {
+            return Err(syn::Error::new(self.method.span(), problem));
         }
         if let Some(endpoint) = catalog.endpoint(&method, &path) {
             return Ok(endpoint);
@@ -103,7 +94,7 @@ impl EndpointRef {
                 Suggestion::None => format!(
                     "unknown endpoint `{method} {path}`: {} has no template like it; \
                  the `Endpoint` docs list them all",
-                    catalog::FILE_NAME
+                    load::FILE_NAME
                 ),
             }),
         )

@@ -1,8 +1,5 @@
-//! Compile errors: collecting several into one report, and the catalog as
-//! the macros see it, where a broken `scopes.toml` is an error at the call.
-
-use crate::catalog::{self, Catalog};
-use proc_macro2::Span;
+//! Compile errors collected over a whole macro input and reported together:
+//! every mistake in one build, each on the tokens at fault.
 
 /// Errors collected over a whole macro input, reported together.
 #[derive(Default)]
@@ -33,18 +30,4 @@ impl Errors {
     pub fn finish<T>(self, value: T) -> syn::Result<T> {
         self.finish_with(Ok(value))
     }
-}
-
-/// The catalog, or every error of `scopes.toml` as compile errors at `span`.
-pub fn catalog(span: Span) -> syn::Result<&'static Catalog> {
-    catalog::get().map_err(|file_errors| {
-        let error = |rendered: &str| {
-            syn::Error::new(span, format!("invalid {}: {rendered}", catalog::FILE_NAME))
-        };
-        let mut errors = error(&file_errors.first);
-        for rendered in &file_errors.rest {
-            errors.combine(error(rendered));
-        }
-        errors
-    })
 }

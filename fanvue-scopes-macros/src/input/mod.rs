@@ -1,0 +1,10 @@
+//! Macro input as users write it: scope names, endpoints, handler paths,
+//! the crate's path, and the errors collected while reading them, each
+//! resolved against the catalog.
+
+pub mod crate_path;
+pub mod decl;
+pub mod endpoint_ref;
+pub mod errors;
+pub mod handler_path;
+pub mod scope_name;
