@@ -100,3 +100,39 @@ pub fn companion(path: &CompanionPath) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! What the runtime's contract (`fanvue_scopes::__private`) expects the
+    //! emitted code to call, pinned token by token.
+
+    use super::*;
+    use crate::model::load;
+
+    #[test]
+    fn emitted_code_calls_what_the_runtime_contract_lists() {
+        let catalog = load::get().expect("the embedded scopes.toml is valid");
+        let krate = CratePath::default();
+        let scopes: Vec<&Scope> = catalog.scopes.iter().take(2).collect();
+        assert_eq!(
+            scope_set(&krate, &scopes).to_string(),
+            ":: fanvue_scopes :: ScopeSet :: from_bits_truncate (3u64)"
+        );
+        assert_eq!(
+            scope_path(&krate, scopes[0]).to_string(),
+            ":: fanvue_scopes :: Scope :: ReadSelf"
+        );
+        let alias: syn::Path = syn::parse_quote!(handlers::list);
+        assert_eq!(
+            companion(&CompanionPath::Alias(alias)).to_string(),
+            "< handlers :: list > :: REQUIREMENT"
+        );
+        let mut owner: syn::Path = syn::parse_quote!(Chats::list);
+        owner.segments.pop();
+        let handler: Ident = syn::parse_quote!(list);
+        assert_eq!(
+            companion(&CompanionPath::InImpl { owner, handler }).to_string(),
+            "Chats :: __fanvue_scopes_handler_list"
+        );
+    }
+}

@@ -78,7 +78,7 @@
 //! extractor.
 
 use crate::bearer::BearerError;
-use crate::error::{Refusal, admit};
+use crate::error::{Refusal, admit, granted_from};
 use crate::guarded::{GuardedRoute, record_route};
 use crate::handler::Admitted;
 use crate::{
@@ -100,10 +100,7 @@ use std::task::{Context, Poll};
 
 /// The granted scopes the authentication layer left in the extensions.
 fn granted_in(extensions: &Extensions) -> Option<ScopeSet> {
-    extensions
-        .get::<Granted>()
-        .map(|granted| granted.0)
-        .or_else(|| extensions.get::<ScopeSet>().copied())
+    granted_from(extensions.get::<Granted>(), extensions.get::<ScopeSet>())
 }
 
 impl FromRequest for Granted {
@@ -213,7 +210,7 @@ impl RequireScopes {
     /// Guards with `requirement`: a [`ScopeSet`] means all of its scopes.
     ///
     /// The requirement is recorded for
-    /// [`required_by_guarded_routes`](crate::required_by_guarded_routes).
+    /// [`least_privilege_for_routes`](crate::least_privilege_for_routes).
     pub fn new(requirement: impl Into<Requirement>) -> Self {
         let requirement = requirement.into();
         crate::guarded::record_layer(requirement);

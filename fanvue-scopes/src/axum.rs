@@ -48,7 +48,7 @@
 //! the listing, and it admits no `Granted` extractor.
 
 use crate::bearer::BearerError;
-use crate::error::{Refusal, admit};
+use crate::error::{Refusal, admit, granted_from};
 use crate::guarded::{GuardedRoute, record_route};
 use crate::handler::Admitted;
 use crate::{
@@ -69,10 +69,7 @@ use std::task::{Context, Poll};
 
 /// The granted scopes the authentication layer left in the extensions.
 fn granted_in(extensions: &Extensions) -> Option<ScopeSet> {
-    extensions
-        .get::<Granted>()
-        .map(|granted| granted.0)
-        .or_else(|| extensions.get::<ScopeSet>().copied())
+    granted_from(extensions.get::<Granted>(), extensions.get::<ScopeSet>())
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Granted {
@@ -179,7 +176,7 @@ impl RequireScopesLayer {
     /// Guards with `requirement`: a [`ScopeSet`] means all of its scopes.
     ///
     /// The requirement is recorded for
-    /// [`required_by_guarded_routes`](crate::required_by_guarded_routes).
+    /// [`least_privilege_for_routes`](crate::least_privilege_for_routes).
     pub fn new(requirement: impl Into<Requirement>) -> Self {
         let requirement = requirement.into();
         crate::guarded::record_layer(requirement);
@@ -188,10 +185,10 @@ impl RequireScopesLayer {
 }
 
 impl<S> tower_layer::Layer<S> for RequireScopesLayer {
-    type Service = RequireScopes<S>;
+    type Service = RequireScopesService<S>;
 
-    fn layer(&self, inner: S) -> RequireScopes<S> {
-        RequireScopes {
+    fn layer(&self, inner: S) -> RequireScopesService<S> {
+        RequireScopesService {
             inner,
             requirement: self.requirement,
         }
@@ -200,12 +197,17 @@ impl<S> tower_layer::Layer<S> for RequireScopesLayer {
 
 /// The service [`RequireScopesLayer`] wraps a route in.
 #[derive(Clone, Debug)]
-pub struct RequireScopes<S> {
+pub struct RequireScopesService<S> {
     inner: S,
     requirement: Requirement,
 }
 
-impl<S, B> tower_service::Service<Request<B>> for RequireScopes<S>
+/// Renamed [`RequireScopesService`]: in `actix`, `RequireScopes` is what
+/// users build; here it was the inner service.
+#[deprecated(since = "0.1.0", note = "renamed `RequireScopesService`")]
+pub type RequireScopes<S> = RequireScopesService<S>;
+
+impl<S, B> tower_service::Service<Request<B>> for RequireScopesService<S>
 where
     S: tower_service::Service<Request<B>, Response = Response>,
 {
@@ -231,7 +233,7 @@ where
 }
 
 pin_project_lite::pin_project! {
-    /// The response future of [`RequireScopes`].
+    /// The response future of [`RequireScopesService`].
     pub struct ResponseFuture<F> {
         #[pin]
         kind: Kind<F>,

@@ -51,7 +51,7 @@ pub struct CallCheck {
 impl CallCheck {
     /// Checks calls to [`API_BASE_URL`](crate::oauth::API_BASE_URL)
     /// against `granted`, the scopes of the token the calls carry (from
-    /// the token response: see `oauth::granted_scopes`).
+    /// the token response: see `oauth::token_response_scopes`).
     pub fn new(granted: ScopeSet) -> Self {
         CallCheck {
             granted,
@@ -115,11 +115,11 @@ impl CallCheck {
     /// call is not checked. A string the URL parser rejects is not checked:
     /// no client that parses URLs as the standard does can send it.
     pub fn url(&self, method: &str, url: &str) -> Result<Option<Endpoint>, CallRefused> {
-        self.check(self.granted, method, url)
+        self.url_with(self.granted, method, url)
     }
 
     /// [`url`](Self::url), with the scopes of this one call's token.
-    pub fn check(
+    pub fn url_with(
         &self,
         granted: ScopeSet,
         method: &str,
@@ -128,9 +128,21 @@ impl CallCheck {
         checked(self.endpoint(method, url), granted)
     }
 
-    /// [`check`](Self::check) for a URL already parsed, such as a
+    /// Renamed [`url_with`](Self::url_with): every method here checks a
+    /// call; this one with other scopes.
+    #[deprecated(since = "0.1.0", note = "renamed `url_with`")]
+    pub fn check(
+        &self,
+        granted: ScopeSet,
+        method: &str,
+        url: &str,
+    ) -> Result<Option<Endpoint>, CallRefused> {
+        self.url_with(granted, method, url)
+    }
+
+    /// [`url_with`](Self::url_with) for a URL already parsed, such as a
     /// `reqwest::Request`'s.
-    pub fn check_url(
+    pub fn parsed_url_with(
         &self,
         granted: ScopeSet,
         method: &str,
@@ -410,7 +422,7 @@ mod reqwest_middleware_impl {
         };
         methods
             .iter()
-            .find_map(|method| check.check_url(granted, method, url).err())
+            .find_map(|method| check.parsed_url_with(granted, method, url).err())
     }
 
     #[async_trait::async_trait]
@@ -428,7 +440,7 @@ mod reqwest_middleware_impl {
             let url = request.url().clone();
             let endpoint = self
                 .check
-                .check_url(granted, method.as_str(), &url)
+                .parsed_url_with(granted, method.as_str(), &url)
                 .map_err(reqwest_middleware::Error::middleware)?;
             let sending = known_method(&method);
             let mut response = std::pin::pin!(next.run(request, extensions));
@@ -467,8 +479,8 @@ mod reqwest_middleware_impl {
         method: &Method,
         url: &url::Url,
     ) -> Result<Option<Endpoint>, CallRefused> {
-        check.check_url(granted, "GET", url)?;
-        check.check_url(granted, method.as_str(), url)
+        check.parsed_url_with(granted, "GET", url)?;
+        check.parsed_url_with(granted, method.as_str(), url)
     }
 
     /// The `scope` of a `Bearer error="insufficient_scope"` challenge in a

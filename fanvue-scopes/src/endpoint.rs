@@ -1,7 +1,8 @@
 //! `Endpoint`, generated from the `[[endpoint]]` entries of `scopes.toml`,
 //! and finding the endpoint a request is for.
 
-use crate::{InsufficientScope, Requirement, ScopeSet};
+use crate::{CallRefused, Requirement, ScopeSet};
+// `ROUTE_NODES` and `MAX_SEGMENTS` are generated below: see `__private`.
 use std::fmt;
 
 fanvue_scopes_macros::__generate_endpoints! {
@@ -29,17 +30,6 @@ fanvue_scopes_macros::__generate_endpoints! {
     /// The enum is `#[non_exhaustive]`: Fanvue adds endpoints, and a new one
     /// is a new variant, not a breaking change.
     pub enum Endpoint;
-}
-
-/// One node of the route tree that `__generate_endpoints!` writes: a path's
-/// segments lead from the root to the node of its template.
-pub(crate) struct RouteNode {
-    /// Static segments and the node each leads to.
-    pub(crate) statics: &'static [(&'static str, usize)],
-    /// The node a parameter segment leads to; `usize::MAX` for none.
-    pub(crate) param: usize,
-    /// The endpoints of the template that ends here, one per method.
-    pub(crate) endpoints: &'static [Endpoint],
 }
 
 impl Endpoint {
@@ -246,7 +236,7 @@ fn walk(node: usize, segments: &[&str]) -> Option<usize> {
             return Some(found);
         }
     }
-    walk(route.param, rest)
+    walk(route.param?, rest)
 }
 
 impl fmt::Display for Endpoint {
@@ -272,143 +262,3 @@ impl ScopeSet {
             .filter(move |endpoint| endpoint.is_callable_with(self))
     }
 }
-
-/// A call to a Fanvue endpoint that the token's scopes do not cover:
-/// refused before it was sent, or refused by Fanvue with `403`.
-///
-/// Like [`InsufficientScope`], it names what was required and what is
-/// missing; it also names the endpoint.
-///
-/// ```
-/// use fanvue_scopes::{endpoint, scopes};
-///
-/// let refused = endpoint!(POST "/chats/{userUuid}/message")
-///     .check(scopes![read:chat])
-///     .unwrap_err();
-/// assert_eq!(refused.missing(), scopes![write:chat]);
-/// assert_eq!(
-///     refused.to_string(),
-///     "insufficient scope for `POST /chats/{userUuid}/message`: requires `write:chat`; missing `write:chat`"
-/// );
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CallRefused {
-    endpoint: Endpoint,
-    granted: ScopeSet,
-    refused_by: RefusedBy,
-}
-
-/// Who refused a call: the check before it was sent, or Fanvue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RefusedBy {
-    /// The check before the call: the token's known scopes don't cover the
-    /// endpoint. Nothing was sent.
-    Check,
-    /// Fanvue answered `403` with a `Bearer error="insufficient_scope"`
-    /// challenge, whose `scope` it needs (the endpoint's scopes if it named
-    /// none it knows).
-    Fanvue {
-        /// The scopes Fanvue's challenge says the call needs.
-        scope: ScopeSet,
-    },
-}
-
-impl CallRefused {
-    /// Refused before the call: `granted` does not cover `endpoint`.
-    pub(crate) const fn new(endpoint: Endpoint, granted: ScopeSet) -> Self {
-        CallRefused {
-            endpoint,
-            granted,
-            refused_by: RefusedBy::Check,
-        }
-    }
-
-    /// Fanvue answered `403 insufficient_scope` to a call the token's
-    /// scopes, as the client knew them, seemed to cover; `scope` is what
-    /// its challenge named.
-    pub const fn by_fanvue(endpoint: Endpoint, granted: ScopeSet, scope: ScopeSet) -> Self {
-        let scope = if scope.is_empty() {
-            endpoint.scopes()
-        } else {
-            scope
-        };
-        CallRefused {
-            endpoint,
-            granted,
-            refused_by: RefusedBy::Fanvue { scope },
-        }
-    }
-
-    /// The endpoint called.
-    pub const fn endpoint(&self) -> Endpoint {
-        self.endpoint
-    }
-
-    /// The scopes the token was known to carry.
-    pub const fn granted(&self) -> ScopeSet {
-        self.granted
-    }
-
-    /// Who refused the call.
-    pub const fn refused_by(&self) -> RefusedBy {
-        self.refused_by
-    }
-
-    /// The scopes the call needs: the endpoint's, or those Fanvue's
-    /// challenge named.
-    pub const fn required(&self) -> ScopeSet {
-        match self.refused_by {
-            RefusedBy::Check => self.endpoint.scopes(),
-            RefusedBy::Fanvue { scope } => scope,
-        }
-    }
-
-    /// The required scopes the token lacks. When Fanvue refused a call the
-    /// token seemed to cover, the token's real scopes are not what the
-    /// client was told, and this is all of the required scopes.
-    pub const fn missing(&self) -> ScopeSet {
-        let required = self.required();
-        let missing = required.difference(self.granted);
-        if missing.is_empty() {
-            required
-        } else {
-            missing
-        }
-    }
-
-    /// Whether Fanvue refused it (`403`), rather than the check before
-    /// sending.
-    pub const fn is_from_fanvue(&self) -> bool {
-        matches!(self.refused_by, RefusedBy::Fanvue { .. })
-    }
-
-    /// The same refusal as a handler's [`InsufficientScope`], for an app
-    /// that answers its own caller with `403 insufficient_scope`.
-    pub fn into_insufficient_scope(self) -> InsufficientScope {
-        InsufficientScope::new(
-            Requirement::new(self.required(), &[]),
-            self.granted.difference(self.missing()),
-        )
-    }
-}
-
-impl fmt::Display for CallRefused {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (endpoint, required) = (self.endpoint, self.required());
-        match self.refused_by {
-            RefusedBy::Fanvue { .. } => write!(
-                f,
-                "Fanvue refused `{endpoint}` with 403 insufficient_scope: it requires `{required}`, \
-                 and the token lacks some of them"
-            ),
-            RefusedBy::Check => write!(
-                f,
-                "insufficient scope for `{endpoint}`: requires `{required}`; missing `{}`",
-                self.missing()
-            ),
-        }
-    }
-}
-
-impl std::error::Error for CallRefused {}

@@ -1,7 +1,8 @@
-//! The crate's errors: unknown scope names, malformed scope lists, and the
-//! two refusals of a guard (no credentials, too few scopes).
+//! The crate's errors: unknown scope names, malformed scope lists, the
+//! refusals of a guard (no credentials, too few scopes) and of an outgoing
+//! call (by the check, or by Fanvue), and a handler served unguarded.
 
-use crate::{Requirement, Scope, ScopeSet};
+use crate::{Endpoint, Granted, Requirement, Scope, ScopeSet};
 use std::error::Error;
 use std::fmt;
 
@@ -226,6 +227,146 @@ impl fmt::Display for Unauthenticated {
 
 impl Error for Unauthenticated {}
 
+/// A call to a Fanvue endpoint that the token's scopes do not cover:
+/// refused before it was sent, or refused by Fanvue with `403`.
+///
+/// Like [`InsufficientScope`], it names what was required and what is
+/// missing; it also names the endpoint.
+///
+/// ```
+/// use fanvue_scopes::{endpoint, scopes};
+///
+/// let refused = endpoint!(POST "/chats/{userUuid}/message")
+///     .check(scopes![read:chat])
+///     .unwrap_err();
+/// assert_eq!(refused.missing(), scopes![write:chat]);
+/// assert_eq!(
+///     refused.to_string(),
+///     "insufficient scope for `POST /chats/{userUuid}/message`: requires `write:chat`; missing `write:chat`"
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallRefused {
+    endpoint: Endpoint,
+    granted: ScopeSet,
+    refused_by: RefusedBy,
+}
+
+/// Who refused a call: the check before it was sent, or Fanvue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefusedBy {
+    /// The check before the call: the token's known scopes don't cover the
+    /// endpoint. Nothing was sent.
+    Check,
+    /// Fanvue answered `403` with a `Bearer error="insufficient_scope"`
+    /// challenge, whose `scope` it needs (the endpoint's scopes if it named
+    /// none it knows).
+    Fanvue {
+        /// The scopes Fanvue's challenge says the call needs.
+        scope: ScopeSet,
+    },
+}
+
+impl CallRefused {
+    /// Refused before the call: `granted` does not cover `endpoint`.
+    pub(crate) const fn new(endpoint: Endpoint, granted: ScopeSet) -> Self {
+        CallRefused {
+            endpoint,
+            granted,
+            refused_by: RefusedBy::Check,
+        }
+    }
+
+    /// Fanvue answered `403 insufficient_scope` to a call the token's
+    /// scopes, as the client knew them, seemed to cover; `scope` is what
+    /// its challenge named.
+    pub const fn by_fanvue(endpoint: Endpoint, granted: ScopeSet, scope: ScopeSet) -> Self {
+        let scope = if scope.is_empty() {
+            endpoint.scopes()
+        } else {
+            scope
+        };
+        CallRefused {
+            endpoint,
+            granted,
+            refused_by: RefusedBy::Fanvue { scope },
+        }
+    }
+
+    /// The endpoint called.
+    pub const fn endpoint(&self) -> Endpoint {
+        self.endpoint
+    }
+
+    /// The scopes the token was known to carry.
+    pub const fn granted(&self) -> ScopeSet {
+        self.granted
+    }
+
+    /// Who refused the call.
+    pub const fn refused_by(&self) -> RefusedBy {
+        self.refused_by
+    }
+
+    /// The scopes the call needs: the endpoint's, or those Fanvue's
+    /// challenge named.
+    pub const fn required(&self) -> ScopeSet {
+        match self.refused_by {
+            RefusedBy::Check => self.endpoint.scopes(),
+            RefusedBy::Fanvue { scope } => scope,
+        }
+    }
+
+    /// The required scopes the token lacks. When Fanvue refused a call the
+    /// token seemed to cover, the token's real scopes are not what the
+    /// client was told, and this is all of the required scopes.
+    pub const fn missing(&self) -> ScopeSet {
+        let required = self.required();
+        let missing = required.difference(self.granted);
+        if missing.is_empty() {
+            required
+        } else {
+            missing
+        }
+    }
+
+    /// Whether Fanvue refused it (`403`), rather than the check before
+    /// sending.
+    pub const fn is_from_fanvue(&self) -> bool {
+        matches!(self.refused_by, RefusedBy::Fanvue { .. })
+    }
+
+    /// The same refusal as a handler's [`InsufficientScope`], for an app
+    /// that answers its own caller with `403 insufficient_scope`.
+    pub fn into_insufficient_scope(self) -> InsufficientScope {
+        InsufficientScope::new(
+            Requirement::new(self.required(), &[]),
+            self.granted.difference(self.missing()),
+        )
+    }
+}
+
+impl fmt::Display for CallRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (endpoint, required) = (self.endpoint, self.required());
+        match self.refused_by {
+            RefusedBy::Fanvue { .. } => write!(
+                f,
+                "Fanvue refused `{endpoint}` with 403 insufficient_scope: it requires `{required}`, \
+                 and the token lacks some of them"
+            ),
+            RefusedBy::Check => write!(
+                f,
+                "insufficient scope for `{endpoint}`: requires `{required}`; missing `{}`",
+                self.missing()
+            ),
+        }
+    }
+}
+
+impl Error for CallRefused {}
+
 /// A `#[requires]` handler was served without its own route guard: the
 /// `Granted` extractor ran on a request that no handler's guard admitted.
 /// HTTP 500, since the app, not the caller, is at fault.
@@ -274,6 +415,16 @@ impl Error for Unguarded {}
 pub(crate) enum Refusal {
     Unauthenticated(Unauthenticated),
     InsufficientScope(InsufficientScope),
+}
+
+/// The grant an authentication layer left on a request: a [`Granted`], or
+/// a bare [`ScopeSet`]. Each framework looks both up in its own extensions.
+#[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+pub(crate) fn granted_from(
+    granted: Option<&Granted>,
+    scopes: Option<&ScopeSet>,
+) -> Option<ScopeSet> {
+    granted.map(|granted| granted.0).or(scopes.copied())
 }
 
 /// The one admission decision of every route guard: the grant the

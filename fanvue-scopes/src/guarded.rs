@@ -114,7 +114,7 @@ pub fn guarded_routes() -> Vec<GuardedRoute> {
 /// `Routes` and by the low-level layers: what the app should request in its
 /// OAuth authorize URL, once its routers are built. See [`least_privilege`]
 /// and [`oauth::authorize_scope_for_routes`](crate::oauth::authorize_scope_for_routes).
-pub fn required_by_guarded_routes() -> ScopeSet {
+pub fn least_privilege_for_routes() -> ScopeSet {
     recorded(|recorded| {
         least_privilege(
             recorded
@@ -124,4 +124,10 @@ pub fn required_by_guarded_routes() -> ScopeSet {
                 .chain(&recorded.layers),
         )
     })
+}
+
+/// Renamed [`least_privilege_for_routes`]: one name for the least-privilege idea.
+#[deprecated(since = "0.1.0", note = "renamed `least_privilege_for_routes`")]
+pub fn required_by_guarded_routes() -> ScopeSet {
+    least_privilege_for_routes()
 }

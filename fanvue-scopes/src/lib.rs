@@ -89,10 +89,10 @@
 //! | feature | default | what it enables |
 //! |---|---|---|
 //! | `serde` | yes | `Serialize`/`Deserialize` for [`Scope`] (its string) and [`ScopeSet`] (the space-delimited list) |
-//! | `registry` | no | [`handlers()`](handlers) and [`required_by_all_handlers()`](required_by_all_handlers): every `#[requires]` fn in the program, for listings and the least-privilege scope string; it costs the compiler about 0.25 ms per fn, so it is off by default |
+//! | `registry` | no | [`handlers()`](handlers) and [`least_privilege_for_handlers()`](least_privilege_for_handlers): every `#[requires]` fn in the program, for listings and the least-privilege scope string; it costs the compiler about 0.25 ms per fn, so it is off by default |
 //! | `axum` | no | axum 0.8 ([`axum`](mod@crate::axum)): [`Granted`] as an extractor, responses for the errors, the [`axum::RequireScopesLayer`] route guard |
 //! | `actix-web` | no | actix-web 4 ([`actix`]): [`Granted`] as an extractor, `ResponseError` for the errors, the [`actix::RequireScopes`] guard middleware |
-//! | `oauth2` | no | oauth2 5: [`oauth::authorize_scopes`] and [`oauth::granted_scopes`], conversions to and from `oauth2::Scope` |
+//! | `oauth2` | no | oauth2 5: [`oauth::authorize_scope_list`] and [`oauth::token_response_scopes`], conversions to and from `oauth2::Scope` |
 //! | `utoipa` | no | utoipa ([`openapi`]): the [`openapi::FanvueSecurity`] scheme and each handler's scopes in an OpenAPI document (implies `registry`) |
 //! | `client` | no | [`client::CallCheck`]: an outgoing call's method and URL, read as the URL standard (and reqwest) reads it with the `url` crate, checked against the token's scopes |
 //! | `http` | no | http 1: [`client::CallCheck::request`] checks an outgoing `http::Request` (implies `client`) |
@@ -137,12 +137,19 @@ pub mod testing;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use endpoint::{API_VERSION, CallRefused, Endpoint, RefusedBy};
-pub use error::{InsufficientScope, ParseScopeSetError, Unauthenticated, Unguarded, UnknownScope};
-pub use guarded::{GuardedRoute, guarded_routes, required_by_guarded_routes};
+pub use endpoint::{API_VERSION, Endpoint};
+pub use error::{
+    CallRefused, InsufficientScope, ParseScopeSetError, RefusedBy, Unauthenticated, Unguarded,
+    UnknownScope,
+};
+#[allow(deprecated)]
+pub use guarded::{
+    GuardedRoute, guarded_routes, least_privilege_for_routes, required_by_guarded_routes,
+};
 pub use handler::{Guarded, Handler};
 #[cfg(feature = "registry")]
-pub use registry::{handlers, required_by_all_handlers};
+#[allow(deprecated)]
+pub use registry::{handlers, least_privilege_for_handlers, required_by_all_handlers};
 pub use requirement::{Granted, HasScopes, Requirement, least_privilege};
 pub use response::WWW_AUTHENTICATE;
 pub use scope::{Resource, Scope};
@@ -303,11 +310,11 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 ///
 /// [`requirement_of!`] names an `async fn` handler's [`Requirement`];
 /// [`least_privilege`] over several is the set of scopes the app must
-/// request in its OAuth authorize URL, and [`required_by_guarded_routes`]
+/// request in its OAuth authorize URL, and [`least_privilege_for_routes`]
 /// is that set for every route the app has guarded; [`guarded_routes`]
 /// lists those routes with their methods, paths and handlers. With the
 /// `registry` feature, each guarded fn is also listed by `handlers()`,
-/// with its name, module and requirement, and `required_by_all_handlers()`
+/// with its name, module and requirement, and `least_privilege_for_handlers()`
 /// is the set for all of them.
 #[doc(inline)]
 pub use fanvue_scopes_macros::requires;

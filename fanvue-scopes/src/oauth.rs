@@ -19,7 +19,7 @@
 //! guards (with `requirement_of!`), once its router is built; with the
 //! `registry` feature, `authorize_scope_for_handlers` computes it from
 //! every `#[requires]` fn in the program. With the `oauth2`
-//! feature, [`authorize_scopes`] and [`granted_scopes`] convert to and from
+//! feature, [`authorize_scope_list`] and [`token_response_scopes`] convert to and from
 //! the `oauth2` crate's scopes; see the example there.
 //!
 //! # Why protocol scopes are not `Scope`s
@@ -57,21 +57,24 @@ pub fn authorize_scope(scopes: ScopeSet) -> String {
 }
 
 /// The least-privilege `scope` parameter for every route the app guards:
-/// [`authorize_scope`] of [`required_by_guarded_routes`](crate::required_by_guarded_routes).
+/// [`authorize_scope`] of [`least_privilege_for_routes`](crate::least_privilege_for_routes).
 /// Call it once the router is built.
 pub fn authorize_scope_for_routes() -> String {
-    authorize_scope(crate::required_by_guarded_routes())
+    authorize_scope(crate::least_privilege_for_routes())
 }
 
 /// The least-privilege `scope` parameter for every `#[requires]` fn in the
-/// program: [`authorize_scope`] of [`required_by_all_handlers`](crate::required_by_all_handlers).
+/// program: [`authorize_scope`] of [`least_privilege_for_handlers`](crate::least_privilege_for_handlers).
 #[cfg(feature = "registry")]
 pub fn authorize_scope_for_handlers() -> String {
-    authorize_scope(crate::required_by_all_handlers())
+    authorize_scope(crate::least_privilege_for_handlers())
 }
 
 #[cfg(feature = "oauth2")]
-pub use self::oauth2_interop::{authorize_scopes, granted_scopes};
+#[allow(deprecated)]
+pub use self::oauth2_interop::{
+    authorize_scope_list, authorize_scopes, granted_scopes, token_response_scopes,
+};
 
 /// Conversions to and from the `oauth2` crate.
 #[cfg(feature = "oauth2")]
@@ -106,7 +109,7 @@ mod oauth2_interop {
         }
     }
 
-    /// The scopes of an authorize request, for `oauth2`'s `add_scopes`: the
+    /// [`authorize_scope`](super::authorize_scope) as a list, for `oauth2`'s `add_scopes`: the
     /// protocol scopes, then `scopes`, in the order of [`authorize_scope`](super::authorize_scope).
     ///
     /// ```
@@ -121,13 +124,13 @@ mod oauth2_interop {
     /// let (pkce_challenge, _pkce_verifier) = PkceCodeChallenge::new_random_sha256();
     /// let (url, _csrf) = client
     ///     .authorize_url(CsrfToken::new_random)
-    ///     .add_scopes(oauth::authorize_scopes(scopes![read:self, read:chat]))
+    ///     .add_scopes(oauth::authorize_scope_list(scopes![read:self, read:chat]))
     ///     .set_pkce_challenge(pkce_challenge)
     ///     .url();
     /// assert!(url.as_str().starts_with("https://auth.fanvue.com/oauth2/auth?"));
     /// # Ok::<(), oauth2::url::ParseError>(())
     /// ```
-    pub fn authorize_scopes(scopes: ScopeSet) -> Vec<oauth2::Scope> {
+    pub fn authorize_scope_list(scopes: ScopeSet) -> Vec<oauth2::Scope> {
         ProtocolScope::ALL
             .into_iter()
             .map(oauth2::Scope::from)
@@ -139,10 +142,26 @@ mod oauth2_interop {
     /// leniently: protocol scopes and names this crate does not know are left
     /// out. A response without `scope` granted what was requested (RFC 6749
     /// §5.1): use the requested set then.
-    pub fn granted_scopes<'a>(scopes: impl IntoIterator<Item = &'a oauth2::Scope>) -> ScopeSet {
+    pub fn token_response_scopes<'a>(
+        scopes: impl IntoIterator<Item = &'a oauth2::Scope>,
+    ) -> ScopeSet {
         scopes
             .into_iter()
             .filter_map(|scope| Scope::try_from(scope).ok())
             .collect()
+    }
+
+    /// Renamed [`authorize_scope_list`]: `authorize_scope` and this differed
+    /// by one letter.
+    #[deprecated(since = "0.1.0", note = "renamed `authorize_scope_list`")]
+    pub fn authorize_scopes(scopes: ScopeSet) -> Vec<oauth2::Scope> {
+        authorize_scope_list(scopes)
+    }
+
+    /// Renamed [`token_response_scopes`]: `HasScopes::granted_scopes` means
+    /// something else.
+    #[deprecated(since = "0.1.0", note = "renamed `token_response_scopes`")]
+    pub fn granted_scopes<'a>(scopes: impl IntoIterator<Item = &'a oauth2::Scope>) -> ScopeSet {
+        token_response_scopes(scopes)
     }
 }

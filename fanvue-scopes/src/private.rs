@@ -1,4 +1,37 @@
-//! What only the macros' expansions may call; not part of the API.
+//! The contract between the code the macros generate and this crate, in
+//! one place; not part of the API.
+//!
+//! **Generated into this crate** (by the hidden generators, each called
+//! once, naming this crate's items as `crate::`), and relied on by it:
+//!
+//! | item | written by | relied on by |
+//! |---|---|---|
+//! | `Scope`, `Resource`: `#[repr(u8)]` variants numbered from 0 in file order, `ALL`, `COUNT`, `as_str`, `description`, `resource`, `endpoints` | `__generate_catalog!` in `scope.rs` | the whole crate; `ScopeSet` bit `i` is `Scope::ALL[i]` |
+//! | `Scope::bit(self) -> u64` and `ProtocolScope::bit`, `pub(crate)` | `__generate_catalog!`, `__generate_oauth!` | `set.rs` |
+//! | `Scope::from_name(&str) -> Option<Scope>` and `ProtocolScope::from_name`, `pub(crate)` | the same | `scope.rs` (`FromStr`), `set.rs` (lenient parsing) |
+//! | `ProtocolScope`, `oauth::{AUTHORIZE_URL, TOKEN_URL, API_BASE_URL}` | `__generate_oauth!` in `oauth.rs` | `oauth.rs`, `client.rs` (`API_BASE_URL` parses as a URL: the file's check) |
+//! | `Endpoint` with `ALL`, `method`, `path`, `router_path`, `scopes`, `operation`, `summary`, `reference`; `API_VERSION` | `__generate_endpoints!` in `endpoint.rs` | `endpoint.rs`, `client.rs`, `testing.rs` |
+//! | `ROUTE_NODES: [RouteNode; N]` (the root first) and `MAX_SEGMENTS`, `pub(crate)` | `__generate_endpoints!` | `Endpoint::find` |
+//!
+//! **Called by generated code in users' crates** (through the one path the
+//! macros resolve: `$crate` in the shims, `crate = ..` on the attribute):
+//!
+//! | item | emitted by |
+//! |---|---|
+//! | `Scope::<Variant>`, `Endpoint::<Variant>` | `scope!`, `endpoint!` |
+//! | `ScopeSet::from_bits_truncate(u64)`, a `const fn` | every scope set: `scopes!`, `#[requires]` |
+//! | `Requirement::new(ScopeSet, &'static [ScopeSet])`, a `const fn` | `#[requires]` |
+//! | `HasScopes::granted_scopes(&T) -> ScopeSet`, `Requirement::check` | `#[requires]`'s guard |
+//! | [`register_handler!`](crate::__register_handler) and `Handler::__new` | `#[requires]`, for the `registry` feature |
+//! | [`Companion`] and [`in_an_impl_write_requires_with_in_impl!`] | `#[requires]` on a free `async fn` that takes `Granted` |
+//! | [`a_trait_fn_cannot_be_a_guarded_handler_route_a_free_fn_that_calls_it!`] | `#[requires(.., in_impl)]` |
+//! | `Guarded::__new(F, &'static Requirement)`, `<alias>::REQUIREMENT` | `guarded!`, `requirement_of!` |
+//! | the proc macros re-exported below | the `macro_rules!` shims in `lib.rs` |
+//!
+//! The tests at the end of this file name each item with the type the
+//! generated code gives it, so a change on either side that breaks the
+//! contract fails them (and the macros crate's unit tests pin what it
+//! emits).
 
 pub use fanvue_scopes_macros::{endpoint, guarded, requirement_of, scope, scopes};
 
@@ -99,4 +132,68 @@ impl<const ALL: u64, const ANY1: u64, const ANY2: u64, const ANY3: u64, const AN
         crate::ScopeSet::from_bits_truncate(ALL),
         Self::GROUPS.split_at(Self::COUNT).0,
     );
+}
+
+/// One node of the route tree that `__generate_endpoints!` writes: a path's
+/// segments lead from the root to the node of its template.
+pub(crate) struct RouteNode {
+    /// Static segments and the node each leads to.
+    pub(crate) statics: &'static [(&'static str, usize)],
+    /// The node a parameter segment leads to, if any.
+    pub(crate) param: Option<usize>,
+    /// The endpoints of the template that ends here, one per method.
+    pub(crate) endpoints: &'static [crate::Endpoint],
+}
+
+#[cfg(test)]
+mod contract {
+    //! Each item of the contract, named with the type generated code
+    //! gives it.
+
+    use crate::oauth::ProtocolScope;
+    use crate::{Endpoint, Guarded, HasScopes, Requirement, Resource, Scope, ScopeSet};
+
+    #[test]
+    fn generated_into_this_crate() {
+        let _: [Scope; Scope::COUNT] = Scope::ALL;
+        let _: fn(Scope) -> u64 = Scope::bit;
+        let _: fn(&str) -> Option<Scope> = Scope::from_name;
+        let _: fn(ProtocolScope) -> u64 = ProtocolScope::bit;
+        let _: fn(&str) -> Option<ProtocolScope> = ProtocolScope::from_name;
+        let _: fn(Scope) -> Resource = Scope::resource;
+        let _: fn(Scope) -> &'static [Endpoint] = Scope::endpoints;
+        let _: fn(Endpoint) -> &'static str = Endpoint::router_path;
+        let _: &[super::RouteNode] = &crate::endpoint::ROUTE_NODES;
+        let _: usize = crate::endpoint::MAX_SEGMENTS;
+        // Discriminants are bits: variant `i` is bit `i`.
+        for (index, scope) in Scope::ALL.into_iter().enumerate() {
+            assert_eq!(scope as u8 as usize, index);
+            assert_eq!(scope.bit(), 1 << index);
+        }
+        // The root leads somewhere, and every child index is a node.
+        let nodes = &crate::endpoint::ROUTE_NODES;
+        for node in nodes {
+            for &(_, child) in node.statics {
+                assert!(child < nodes.len());
+            }
+            assert!(node.param.is_none_or(|child| child < nodes.len()));
+        }
+    }
+
+    #[test]
+    fn called_by_generated_code() {
+        const ALL: ScopeSet = ScopeSet::from_bits_truncate(0b11);
+        const REQUIREMENT: Requirement =
+            Requirement::new(ALL, &[ScopeSet::from_bits_truncate(0b100)]);
+        let _: fn(&ScopeSet) -> ScopeSet = <ScopeSet as HasScopes>::granted_scopes;
+        let _: &'static Requirement = super::Companion::<0b11, 0b100>::REQUIREMENT;
+        assert_eq!(*super::Companion::<0b11, 0b100>::REQUIREMENT, REQUIREMENT);
+        assert_eq!(
+            super::Companion::<0b11>::REQUIREMENT.any(),
+            &[] as &[ScopeSet]
+        );
+        let guarded: Guarded<fn()> = Guarded::__new(|| {}, &REQUIREMENT);
+        assert_eq!(*guarded.handler().requirement(), REQUIREMENT);
+        let _ = crate::Handler::__new("name", "module", &REQUIREMENT);
+    }
 }

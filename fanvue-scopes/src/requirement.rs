@@ -8,8 +8,8 @@ use std::fmt;
 /// The scopes a handler requires: all of one set, and at least one of each
 /// `any(..)` group.
 ///
-/// `#[requires(read:chat, any(read:fan, read:creator))]` builds one as a
-/// `static`; build your own the same way, in `const`:
+/// `#[requires(read:chat, any(read:fan, read:creator))]` builds one in
+/// `const`; build your own the same way:
 ///
 /// ```
 /// use fanvue_scopes::{scopes, Requirement, ScopeSet};

@@ -334,5 +334,5 @@ fn the_listing_and_authorize_scope_are_complete_before_run() {
     );
     // The forgotten handler is in no listing and in no scope: its first
     // request is where the mistake shows, as the test above asserts.
-    assert!(!fanvue_scopes::required_by_guarded_routes().contains(fanvue_scopes::Scope::ReadSelf));
+    assert!(!fanvue_scopes::least_privilege_for_routes().contains(fanvue_scopes::Scope::ReadSelf));
 }

@@ -82,7 +82,7 @@ fn an_oauth2_authorize_url_asks_for_exactly_that() {
     let (challenge, _verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, csrf) = client
         .authorize_url(CsrfToken::new_random)
-        .add_scopes(oauth::authorize_scopes(this_apps_scopes()))
+        .add_scopes(oauth::authorize_scope_list(this_apps_scopes()))
         .set_pkce_challenge(challenge)
         .url();
 
@@ -114,7 +114,7 @@ fn a_token_responses_scopes_are_read_leniently() {
             "scope":"openid offline_access offline read:self read:chat read:future"}"#,
     )
     .expect("a token response");
-    let granted = oauth::granted_scopes(response.scopes().into_iter().flatten());
+    let granted = oauth::token_response_scopes(response.scopes().into_iter().flatten());
     assert_eq!(granted, scopes![read:self, read:chat]);
 
     let token = ScopeSet::parse_lenient("openid offline_access offline read:self");

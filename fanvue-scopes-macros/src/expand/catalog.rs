@@ -63,7 +63,7 @@ fn catalog_items(catalog: &Catalog, decls: &CatalogDecls) -> TokenStream {
     let resource_enum = resource_enum(catalog, &decls.resource);
     let scope_ident = &decls.scope.ident;
     let resource_ident = &decls.resource.ident;
-    let scope_variants = variants.iter().map(|variant| &variant.ident);
+    let scope_variants: Vec<&Ident> = variants.iter().map(|variant| &variant.ident).collect();
     let scope_resources = catalog
         .scopes
         .iter()
@@ -74,7 +74,6 @@ fn catalog_items(catalog: &Catalog, decls: &CatalogDecls) -> TokenStream {
             .map(|endpoint| format_ident!("{}", endpoint.variant));
         quote!(&[#(crate::Endpoint::#endpoints),*])
     });
-    let scope_variants_again = variants.iter().map(|variant| &variant.ident);
     quote! {
         #scope_enum
 
@@ -89,7 +88,7 @@ fn catalog_items(catalog: &Catalog, decls: &CatalogDecls) -> TokenStream {
             /// The endpoints that require this scope (among others, maybe), by path.
             pub const fn endpoints(self) -> &'static [crate::Endpoint] {
                 match self {
-                    #(#scope_ident::#scope_variants_again => #scope_endpoints,)*
+                    #(#scope_ident::#scope_variants => #scope_endpoints,)*
                 }
             }
         }
@@ -329,7 +328,7 @@ fn endpoint_groups(catalog: &Catalog, index: usize) -> Vec<(String, Vec<String>)
         let group = format!("/{group}");
         let link = format!(
             "[`{}`](crate::Endpoint::{})",
-            endpoint.request(),
+            endpoint.method_and_path(),
             endpoint.variant
         );
         match groups.last_mut() {

@@ -132,7 +132,7 @@ fn variant_doc(catalog: &Catalog, endpoint: &Endpoint) -> String {
         .collect();
     let mut doc = format!(
         "`{}`: {}\n\nRequires {}.",
-        endpoint.request(),
+        endpoint.method_and_path(),
         endpoint.summary,
         scopes.join(", ")
     );
@@ -247,10 +247,13 @@ impl RouteTree {
                 .statics
                 .iter()
                 .map(|(text, child)| quote!((#text, #child)));
-            let param = node.param.unwrap_or(usize::MAX);
+            let param = match node.param {
+                Some(child) => quote!(::core::option::Option::Some(#child)),
+                None => quote!(::core::option::Option::None),
+            };
             let endpoints = node.endpoints.iter().map(|&index| &variants[index]);
             quote! {
-                crate::endpoint::RouteNode {
+                crate::__private::RouteNode {
                     statics: &[#(#statics),*],
                     param: #param,
                     endpoints: &[#(#endpoint_enum::#endpoints),*],
@@ -262,7 +265,7 @@ impl RouteTree {
             pub(crate) const MAX_SEGMENTS: usize = #depth;
 
             /// The route tree; the root is the first node.
-            pub(crate) static ROUTE_NODES: [crate::endpoint::RouteNode; #count] = [#(#nodes),*];
+            pub(crate) static ROUTE_NODES: [crate::__private::RouteNode; #count] = [#(#nodes),*];
         }
     }
 }

@@ -674,7 +674,7 @@ fn required_scopes_doc(requirement: &Requirement<'_>) -> String {
             .calls
             .iter()
             .filter(|endpoint| endpoint.scopes.contains(&scope.index))
-            .map(|endpoint| format!("`{}`", endpoint.request()))
+            .map(|endpoint| format!("`{}`", endpoint.method_and_path()))
             .collect();
         let callers = if callers.is_empty() {
             String::new()

@@ -136,7 +136,7 @@ pub fn resolve_all<'a, 'c>(
             Ok(endpoint) if resolved.iter().any(|seen| seen.variant == endpoint.variant) => {
                 errors.push(syn::Error::new(
                     endpoint_ref.path.span(),
-                    format!("duplicate endpoint `{}`", endpoint.request()),
+                    format!("duplicate endpoint `{}`", endpoint.method_and_path()),
                 ));
             }
             Ok(endpoint) => resolved.push(endpoint),

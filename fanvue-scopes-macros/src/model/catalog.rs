@@ -68,7 +68,7 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// `GET /chats`, as `Endpoint` displays and `endpoint!` reads.
-    pub fn request(&self) -> String {
+    pub fn method_and_path(&self) -> String {
         format!("{} {}", self.method, self.path)
     }
 }

@@ -78,8 +78,8 @@ struct Checker {
     endpoint_variants: FirstSeen,
     /// `GET /chats/{userUuid}`, and `GET /chats/{}`: a template's shape,
     /// which two templates of one method must not share.
-    requests: FirstSeen,
-    request_shapes: FirstSeen,
+    endpoints_seen: FirstSeen,
+    template_shapes: FirstSeen,
 }
 
 /// The Rust names an entry gets: the one written, and its enum variant.
@@ -176,18 +176,20 @@ impl Checker {
             .map_err(|problem| self.errors.push(at(&raw.path, problem)))
             .ok();
         if let (true, Some(template)) = (known_method, &template) {
-            let request = format!("{method} {path}");
-            if self
-                .requests
-                .record(&raw.path, &request, Duplicate::Request, &mut self.errors)
-            {
+            let endpoint = format!("{method} {path}");
+            if self.endpoints_seen.record(
+                &raw.path,
+                &endpoint,
+                Duplicate::Endpoint,
+                &mut self.errors,
+            ) {
                 let shape = format!("{method} {}", template.shape());
                 let mut clash = Vec::new();
-                self.request_shapes
-                    .record(&raw.path, &shape, Duplicate::Request, &mut clash);
+                self.template_shapes
+                    .record(&raw.path, &shape, Duplicate::Endpoint, &mut clash);
                 self.errors.extend(clash.into_iter().map(|error| FileError {
                     message: format!(
-                        "`{request}` matches the same requests as another `{method}` template \
+                        "`{endpoint}` matches the same requests as another `{method}` template \
                          with parameters in the same places; one of the two can never be chosen"
                     ),
                     ..error
@@ -235,12 +237,12 @@ impl Checker {
     /// An endpoint's scopes, as indices into the catalog's: at least one,
     /// each a known resource scope, none twice.
     fn endpoint_scopes(&mut self, raw: &RawEndpoint, catalog: &Catalog) -> Vec<usize> {
-        let request = format!("{} {}", raw.method.get_ref(), raw.path.get_ref());
+        let endpoint = format!("{} {}", raw.method.get_ref(), raw.path.get_ref());
         if raw.scopes.get_ref().is_empty() {
             self.errors.push(FileError::new(
                 raw.scopes.span().start,
                 format!(
-                    "endpoint `{request}` has no scopes: list every scope Fanvue requires for it"
+                    "endpoint `{endpoint}` has no scopes: list every scope Fanvue requires for it"
                 ),
             ));
         }
@@ -250,7 +252,7 @@ impl Checker {
             match catalog.scopes.iter().position(|scope| &scope.name == text) {
                 Some(index) if scopes.contains(&index) => self.errors.push(at(
                     name,
-                    format!("endpoint `{request}` lists `{text}` twice"),
+                    format!("endpoint `{endpoint}` lists `{text}` twice"),
                 )),
                 Some(index) => scopes.push(index),
                 None => {
@@ -260,7 +262,7 @@ impl Checker {
                         catalog::unknown_scope(text, catalog.suggest(text))
                     };
                     self.errors
-                        .push(at(name, format!("endpoint `{request}`: {problem}")));
+                        .push(at(name, format!("endpoint `{endpoint}`: {problem}")));
                 }
             }
         }
@@ -359,7 +361,7 @@ enum Duplicate {
     Name(Enum),
     Variant(Enum),
     /// An endpoint's method and path.
-    Request,
+    Endpoint,
 }
 
 impl Duplicate {
@@ -370,7 +372,7 @@ impl Duplicate {
                 format!("duplicate scope `{name}`")
             }
             Duplicate::Name(Enum::Endpoint) => format!("duplicate operation `{name}`"),
-            Duplicate::Request => format!("duplicate endpoint `{name}`"),
+            Duplicate::Endpoint => format!("duplicate endpoint `{name}`"),
             Duplicate::Variant(kind) => {
                 let what = match kind {
                     Enum::Resource => "resource",
