@@ -91,16 +91,17 @@ impl Endpoint {
     pub fn path_with(self, params: &[&str]) -> Option<String> {
         let mut params = params.iter();
         let mut path = String::with_capacity(self.path().len());
-        for segment in self.path().split('/').skip(1) {
+        for segment in self.segments() {
             path.push('/');
-            if segment.starts_with('{') {
-                let param = params.next()?;
-                if is_dot_segment(param) {
-                    return None;
+            match segment {
+                Some(text) => path.push_str(text),
+                None => {
+                    let param = params.next()?;
+                    if is_dot_segment(param) {
+                        return None;
+                    }
+                    push_encoded(&mut path, param);
                 }
-                push_encoded(&mut path, param);
-            } else {
-                path.push_str(segment);
             }
         }
         let exact = params.next().is_none() && Endpoint::find(self.method(), &path) == Some(self);

@@ -12,6 +12,7 @@
 //! | `ProtocolScope`, `oauth::{AUTHORIZE_URL, TOKEN_URL, API_BASE_URL}` | `__generate_oauth!` in `oauth.rs` | `oauth.rs`, `client.rs` (`API_BASE_URL` parses as a URL: the file's check) |
 //! | `Endpoint` with `ALL`, `method`, `path`, `router_path`, `scopes`, `operation`, `summary`, `reference`; `API_VERSION` | `__generate_endpoints!` in `endpoint.rs` | `endpoint.rs`, `client.rs`, `testing.rs` |
 //! | `ROUTE_NODES: [RouteNode; N]` (the root first) and `MAX_SEGMENTS`, `pub(crate)` | `__generate_endpoints!` | `Endpoint::find` |
+//! | `Endpoint::segments(self) -> &'static [Option<&'static str>]` (a static segment, or `None` for a parameter), `pub(crate)` | `__generate_endpoints!` | `Endpoint::path_with`: template syntax is parsed in the macros only |
 //!
 //! **Called by generated code in users' crates** (through the one path the
 //! macros resolve: `$crate` in the shims, `crate = ..` on the attribute):
@@ -163,6 +164,11 @@ mod contract {
         let _: fn(Scope) -> Resource = Scope::resource;
         let _: fn(Scope) -> &'static [Endpoint] = Scope::endpoints;
         let _: fn(Endpoint) -> &'static str = Endpoint::router_path;
+        let _: fn(Endpoint) -> &'static [Option<&'static str>] = Endpoint::segments;
+        assert_eq!(
+            Endpoint::ListMessages.segments(),
+            [Some("chats"), None, Some("messages")]
+        );
         let _: &[super::RouteNode] = &crate::endpoint::ROUTE_NODES;
         let _: usize = crate::endpoint::MAX_SEGMENTS;
         // Discriminants are bits: variant `i` is bit `i`.

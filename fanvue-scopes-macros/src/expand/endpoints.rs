@@ -97,6 +97,20 @@ fn endpoint_items(catalog: &Catalog, decl: &EnumDecl) -> TokenStream {
             }),
         ),
     ];
+    // Each template's segments, parsed here once: `Some(text)` for a static
+    // segment, `None` for a parameter. The runtime builds paths from them
+    // and never reads template syntax itself.
+    let segments = endpoints.iter().map(|endpoint| {
+        let segments = endpoint
+            .template
+            .segments
+            .iter()
+            .map(|segment| match segment {
+                Segment::Static(text) => quote!(::core::option::Option::Some(#text)),
+                Segment::Param(_) => quote!(::core::option::Option::None),
+            });
+        quote!(&[#(#segments),*])
+    });
     let version = &catalog.api_version;
     let version_doc = format!(
         "The Fanvue API version the catalog is of, `{version}`: send it as the \
@@ -114,6 +128,14 @@ fn endpoint_items(catalog: &Catalog, decl: &EnumDecl) -> TokenStream {
             pub const ALL: [#ident; #count] = [#(#ident::#idents),*];
 
             #(#accessors)*
+
+            /// The template's segments after each `/`: `Some` a static
+            /// segment, `None` a parameter.
+            pub(crate) const fn segments(self) -> &'static [::core::option::Option<&'static str>] {
+                match self {
+                    #(#ident::#idents => #segments,)*
+                }
+            }
         }
 
         #routes

@@ -3,7 +3,7 @@
 //! errors at the macro call.
 
 use crate::model::catalog::Catalog;
-use crate::model::scope_file::{self, FileErrors};
+use crate::model::scope_file::{self, AtLeastOne, FileErrors};
 use crate::model::validate;
 use proc_macro2::Span;
 use std::sync::OnceLock;
@@ -29,20 +29,20 @@ pub fn get() -> Result<&'static Catalog, &'static FileErrors> {
 /// line and a column.
 pub fn from_source(file_name: &str, source: &[u8]) -> Result<Catalog, FileErrors> {
     let raw = scope_file::parse(source)
-        .map_err(|error| FileErrors::render(file_name, source, error, Vec::new()))?;
-    validate::validate(&raw)
-        .map_err(|(first, rest)| FileErrors::render(file_name, source, first, rest))
+        .map_err(|error| FileErrors::render(file_name, source, AtLeastOne::one(error)))?;
+    validate::validate(&raw).map_err(|errors| FileErrors::render(file_name, source, errors))
 }
 
 /// The catalog, or every error of `scopes.toml` as compile errors at `span`.
 pub fn catalog(span: Span) -> syn::Result<&'static Catalog> {
     get().map_err(|file_errors| {
         let error =
-            |rendered: &str| syn::Error::new(span, format!("invalid {}: {rendered}", FILE_NAME));
+            |rendered: &String| syn::Error::new(span, format!("invalid {FILE_NAME}: {rendered}"));
         let mut errors = error(&file_errors.first);
-        for rendered in &file_errors.rest {
-            errors.combine(error(rendered));
-        }
+        file_errors
+            .rest
+            .iter()
+            .for_each(|rendered| errors.combine(error(rendered)));
         errors
     })
 }

@@ -90,16 +90,43 @@ impl FileError {
     }
 }
 
-/// Every problem found in one file, ready to print as
-/// `file:line:column: message`; there is at least one.
+/// One or more: how every stage reports problems, so that "there is at
+/// least one" is said by the type, once.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileErrors {
-    pub first: String,
-    pub rest: Vec<String>,
+pub struct AtLeastOne<T> {
+    pub first: T,
+    pub rest: Vec<T>,
 }
 
+impl<T> AtLeastOne<T> {
+    pub fn one(first: T) -> Self {
+        AtLeastOne {
+            first,
+            rest: Vec::new(),
+        }
+    }
+
+    /// The items, if there are any.
+    pub fn of(items: impl IntoIterator<Item = T>) -> Option<Self> {
+        let mut items = items.into_iter();
+        let first = items.next()?;
+        Some(AtLeastOne {
+            first,
+            rest: items.collect(),
+        })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        std::iter::once(&self.first).chain(&self.rest)
+    }
+}
+
+/// Every problem found in one file, ready to print as
+/// `file:line:column: message`.
+pub type FileErrors = AtLeastOne<String>;
+
 impl FileErrors {
-    pub fn render(file_name: &str, source: &[u8], first: FileError, rest: Vec<FileError>) -> Self {
+    pub fn render(file_name: &str, source: &[u8], errors: AtLeastOne<FileError>) -> Self {
         let render = |error: &FileError| {
             let Location { line, column } = Location::of(source, error.offset);
             let mut rendered = format!("{file_name}:{line}:{column}: {}", error.message);
@@ -109,23 +136,20 @@ impl FileErrors {
             }
             rendered
         };
-        FileErrors {
-            first: render(&first),
-            rest: rest.iter().map(render).collect(),
+        AtLeastOne {
+            first: render(&errors.first),
+            rest: errors.rest.iter().map(render).collect(),
         }
-    }
-
-    #[cfg(test)]
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.first.as_str()).chain(self.rest.iter().map(String::as_str))
     }
 }
 
 impl fmt::Display for FileErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.first)?;
-        for rendered in &self.rest {
-            write!(f, "\n{rendered}")?;
+        for (index, rendered) in self.iter().enumerate() {
+            if index > 0 {
+                f.write_str("\n")?;
+            }
+            f.write_str(rendered)?;
         }
         Ok(())
     }
@@ -190,8 +214,7 @@ mod tests {
             FileErrors::render(
                 "scopes.toml",
                 b"[[resource]]\nname = \"Us\xffer\"\n",
-                e,
-                Vec::new(),
+                AtLeastOne::one(e),
             )
         });
         assert_eq!(

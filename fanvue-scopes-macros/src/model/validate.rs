@@ -3,7 +3,9 @@
 //! them.
 
 use crate::model::catalog::{self, Catalog, Endpoint, Oauth, ProtocolScope, Resource, Scope};
-use crate::model::scope_file::{FileError, RawEndpoint, RawFile, RawOauth, RawResource, RawScope};
+use crate::model::scope_file::{
+    AtLeastOne, FileError, RawEndpoint, RawFile, RawOauth, RawResource, RawScope,
+};
 use crate::model::template::Template;
 use std::collections::HashMap;
 use toml::Spanned;
@@ -12,7 +14,7 @@ use toml::Spanned;
 pub const MAX_SCOPES: usize = 64;
 
 /// The catalog, or the first problem and the others, in file order.
-pub fn validate(raw: &RawFile) -> Result<Catalog, (FileError, Vec<FileError>)> {
+pub fn validate(raw: &RawFile) -> Result<Catalog, AtLeastOne<FileError>> {
     let mut checker = Checker::default();
     let oauth = match &raw.oauth {
         Some(oauth) => checker.oauth(oauth.get_ref()),
@@ -55,10 +57,9 @@ pub fn validate(raw: &RawFile) -> Result<Catalog, (FileError, Vec<FileError>)> {
     }
     let mut errors = checker.errors;
     errors.sort_by_key(|error| error.offset);
-    let mut errors = errors.into_iter();
-    match errors.next() {
+    match AtLeastOne::of(errors) {
         None => Ok(catalog),
-        Some(first) => Err((first, errors.collect())),
+        Some(errors) => Err(errors),
     }
 }
 
@@ -496,15 +497,14 @@ fn is_variant_ident(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::model::catalog::Catalog;
-    use crate::model::scope_file::{self, FileErrors};
+    use crate::model::scope_file::{self, AtLeastOne, FileErrors};
 
     /// What loading does, without the embedded file: parse, validate, and
     /// render every error as `file:line:column`.
     fn from_source(file_name: &str, source: &[u8]) -> Result<Catalog, FileErrors> {
         let raw = scope_file::parse(source)
-            .map_err(|error| FileErrors::render(file_name, source, error, Vec::new()))?;
-        super::validate(&raw)
-            .map_err(|(first, rest)| FileErrors::render(file_name, source, first, rest))
+            .map_err(|error| FileErrors::render(file_name, source, AtLeastOne::one(error)))?;
+        super::validate(&raw).map_err(|errors| FileErrors::render(file_name, source, errors))
     }
 
     /// The rendered errors for `source`, or the scope names if it is valid.
@@ -512,7 +512,7 @@ mod tests {
         let source = format!("{source}{OAUTH}");
         match from_source("scopes.toml", source.as_bytes()) {
             Ok(catalog) => catalog.scopes.into_iter().map(|scope| scope.name).collect(),
-            Err(errors) => errors.iter().map(str::to_owned).collect(),
+            Err(errors) => errors.iter().cloned().collect(),
         }
     }
 
@@ -649,7 +649,7 @@ mod tests {
     fn the_oauth_table_is_required_and_checked() {
         let rendered = |source: String| match from_source("scopes.toml", source.as_bytes()) {
             Ok(_) => Vec::new(),
-            Err(errors) => errors.iter().map(str::to_owned).collect(),
+            Err(errors) => errors.iter().cloned().collect(),
         };
         assert_eq!(
             rendered(CHAT.to_owned()),
