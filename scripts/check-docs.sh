@@ -52,8 +52,8 @@ badge openapi/struct.FanvueSecurity.html utoipa
 must_show attr.requires.html 1 'Guards a fn with the scopes'
 must_not_show attr.requires.html 'Guards a handler fn'
 # Every item the crate page's feature table names is a link.
-for link in 'fn.handlers.html' 'fn.required_by_all_handlers.html' 'axum/struct.RequireScopesLayer.html' \
-  'actix/struct.RequireScopes.html' 'oauth/fn.authorize_scopes.html' 'client/struct.CallCheck.html' 'openapi/struct.FanvueSecurity.html' \
+for link in 'fn.handlers.html' 'fn.least_privilege_for_handlers.html' 'axum/struct.RequireScopesLayer.html' \
+  'actix/struct.RequireScopes.html' 'oauth/fn.authorize_scope_list.html' 'client/struct.CallCheck.html' 'openapi/struct.FanvueSecurity.html' \
   'client/struct.CallCheck.html#method.request' 'client/struct.ScopeCheck.html' 'testing/struct.StandIn.html'; do
   must_show index.html 1 "<a href=\"$link\""
 done
