@@ -82,8 +82,8 @@ use crate::error::{Refusal, admit, granted_from};
 use crate::guarded::{GuardedRoute, record_route};
 use crate::handler::Admitted;
 use crate::{
-    Granted, Guarded, InsufficientScope, Requirement, ScopeSet, Unauthenticated, Unguarded,
-    least_privilege, oauth,
+    ApiRefusal, Granted, Guarded, InsufficientScope, Requirement, ResourceMetadata, ScopeSet,
+    Unauthenticated, Unguarded, least_privilege, oauth,
 };
 use actix_web::dev::{Extensions, Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::StatusCode;
@@ -335,11 +335,12 @@ impl fmt::Debug for Routes {
 macro_rules! method_routes {
     ($($name:ident $method:literal $guard:ident,)*) => {$(
         #[doc = concat!("Routes `", $method, " path` to `handler`, behind its own guard.")]
-        pub fn $name<F, Args>(self, path: &str, handler: Guarded<F>) -> Self
+        pub fn $name<F, Args, R>(self, path: &str, handler: Guarded<F, R>) -> Self
         where
             F: Handler<Args> + Send + Sync,
             Args: FromRequest + 'static,
             F::Output: Responder + 'static,
+            R: OnRefusal,
         {
             self.route($method, || web::$guard(), path, handler)
         }
@@ -360,22 +361,24 @@ impl Routes {
         delete "DELETE" delete,
     }
 
-    fn route<F, Args>(
+    fn route<F, Args, R>(
         mut self,
         method: &'static str,
         on: fn() -> Route,
         path: &str,
-        handler: Guarded<F>,
+        handler: Guarded<F, R>,
     ) -> Self
     where
         F: Handler<Args> + Send + Sync,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
+        R: OnRefusal,
     {
-        let (handler, info) = handler.into_parts();
+        let (handler, info, on_refusal) = handler.into_parts();
         let guard = Guard {
             handler,
             info,
+            on_refusal,
             args: PhantomData,
         };
         let route = GuardedRoute::new(method, path, info);
@@ -391,6 +394,17 @@ impl Routes {
     /// Every route added, in order: method, path and handler.
     pub fn listing(&self) -> impl ExactSizeIterator<Item = &GuardedRoute> {
         self.routes.iter().map(|(route, _)| route)
+    }
+
+    /// Whether every route's requirement fits within the app's Fanvue
+    /// registration: call it at start-up, and in a test, so that a route
+    /// that needs an unticked scope fails there, naming the route, its
+    /// handler and the scopes to tick.
+    pub fn check_registration(
+        &self,
+        registration: &crate::step_up::Registration,
+    ) -> Result<(), crate::step_up::UnregisteredRoutes> {
+        registration.check_routes(self.listing())
     }
 
     /// The `scope` of an authorize request that lets every route here pass:
@@ -415,27 +429,67 @@ impl Routes {
 /// A handler behind its own route guard: an actix-web handler that takes
 /// the request whole, admits it, and only then runs the handler's
 /// extractors.
-struct Guard<F, Args> {
+struct Guard<F, Args, R> {
     handler: F,
     info: crate::Handler,
+    on_refusal: R,
     args: PhantomData<fn() -> Args>,
 }
 
-impl<F: Clone, Args> Clone for Guard<F, Args> {
+impl<F: Clone, Args, R: Clone> Clone for Guard<F, Args, R> {
     fn clone(&self) -> Self {
         Guard {
             handler: self.handler.clone(),
             info: self.info,
+            on_refusal: self.on_refusal.clone(),
             args: PhantomData,
         }
     }
 }
 
-impl<F, Args> Handler<(HttpRequest, web::Payload)> for Guard<F, Args>
+/// How a route answers a caller whose token falls short: [`ApiRefusal`]
+/// (`403`, the default), [`ResourceMetadata`] (`403` naming the app's
+/// metadata), or a fn of the request and the refusal, such as a redirect
+/// to the step-up consent for a page. Set with
+/// [`Guarded::on_refusal`](crate::Guarded::on_refusal).
+pub trait OnRefusal: Clone + Send + Sync + 'static {
+    /// The response to `refusal` of `request`.
+    fn respond(&self, request: &HttpRequest, refusal: InsufficientScope) -> HttpResponse;
+}
+
+impl OnRefusal for ApiRefusal {
+    fn respond(&self, _: &HttpRequest, refusal: InsufficientScope) -> HttpResponse {
+        refusal.error_response()
+    }
+}
+
+impl OnRefusal for ResourceMetadata {
+    fn respond(&self, _: &HttpRequest, refusal: InsufficientScope) -> HttpResponse {
+        HttpResponse::Forbidden()
+            .insert_header((
+                WWW_AUTHENTICATE,
+                refusal.www_authenticate_with_metadata(self.url()),
+            ))
+            .insert_header((CONTENT_TYPE, "application/json"))
+            .body(refusal.json_body())
+    }
+}
+
+impl<C> OnRefusal for C
+where
+    C: Fn(&HttpRequest, InsufficientScope) -> HttpResponse + Clone + Send + Sync + 'static,
+{
+    fn respond(&self, request: &HttpRequest, refusal: InsufficientScope) -> HttpResponse {
+        self(request, refusal)
+    }
+}
+
+impl<F, Args, R> Handler<(HttpRequest, web::Payload)> for Guard<F, Args, R>
 where
     F: Handler<Args>,
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
+    R: OnRefusal,
 {
     type Output = HttpResponse;
     type Future = Pin<Box<dyn Future<Output = HttpResponse>>>;
@@ -444,9 +498,16 @@ where
         let granted = granted_in(&request.extensions());
         let admitted = admit(granted, self.info.requirement());
         let handler = self.handler.clone();
+        let refused = match admitted {
+            Ok(()) => None,
+            Err(Refusal::InsufficientScope(refusal)) => {
+                Some(self.on_refusal.respond(&request, refusal))
+            }
+            Err(refusal) => Some(actix_web::Error::from(refusal).error_response()),
+        };
         Box::pin(async move {
-            if let Err(refusal) = admitted {
-                return actix_web::Error::from(refusal).error_response();
+            if let Some(refused) = refused {
+                return refused;
             }
             request.extensions_mut().insert(Admitted);
             let mut payload = payload.into_inner();

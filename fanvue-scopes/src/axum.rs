@@ -52,8 +52,8 @@ use crate::error::{Refusal, admit, granted_from};
 use crate::guarded::{GuardedRoute, record_route};
 use crate::handler::Admitted;
 use crate::{
-    Granted, Guarded, Handler, InsufficientScope, Requirement, ScopeSet, Unauthenticated,
-    Unguarded, least_privilege, oauth,
+    ApiRefusal, Granted, Guarded, Handler, InsufficientScope, Requirement, ResourceMetadata,
+    ScopeSet, Unauthenticated, Unguarded, least_privilege, oauth,
 };
 use axum::handler::Handler as AxumHandler;
 use axum::routing::{MethodFilter, MethodRouter};
@@ -332,10 +332,11 @@ macro_rules! method_routes {
         /// # Panics
         ///
         /// When this path already has a handler for this method, as axum does.
-        pub fn $name<F, T>(self, path: &str, handler: Guarded<F>) -> Self
+        pub fn $name<F, T, R>(self, path: &str, handler: Guarded<F, R>) -> Self
         where
             F: AxumHandler<T, S>,
             T: 'static,
+            R: OnRefusal,
         {
             self.route($method, MethodFilter::$filter, path, handler)
         }
@@ -359,19 +360,24 @@ where
         delete "DELETE" DELETE,
     }
 
-    fn route<F, T>(
+    fn route<F, T, R>(
         mut self,
         method: &'static str,
         filter: MethodFilter,
         path: &str,
-        handler: Guarded<F>,
+        handler: Guarded<F, R>,
     ) -> Self
     where
         F: AxumHandler<T, S>,
         T: 'static,
+        R: OnRefusal,
     {
-        let (handler, info) = handler.into_parts();
-        let guard = Guard { handler, info };
+        let (handler, info, on_refusal) = handler.into_parts();
+        let guard = Guard {
+            handler,
+            info,
+            on_refusal,
+        };
         let route = GuardedRoute::new(method, path, info);
         record_route(&route);
         self.listing.push(route);
@@ -387,6 +393,17 @@ where
     /// Every route added, in order: method, path and handler.
     pub fn listing(&self) -> &[GuardedRoute] {
         &self.listing
+    }
+
+    /// Whether every route's requirement fits within the app's Fanvue
+    /// registration: call it at start-up, and in a test, so that a route
+    /// that needs an unticked scope fails there, naming the route, its
+    /// handler and the scopes to tick.
+    pub fn check_registration(
+        &self,
+        registration: &crate::step_up::Registration,
+    ) -> Result<(), crate::step_up::UnregisteredRoutes> {
+        registration.check_routes(self.listing.iter())
     }
 
     /// The `scope` of an authorize request that lets every route here pass:
@@ -416,15 +433,52 @@ where
 
 /// A handler behind its own route guard.
 #[derive(Clone, Copy)]
-struct Guard<F> {
+struct Guard<F, R> {
     handler: F,
     info: Handler,
+    on_refusal: R,
 }
 
-impl<F, T, S> AxumHandler<T, S> for Guard<F>
+/// How a route answers a caller whose token falls short: [`ApiRefusal`]
+/// (`403`, the default), [`ResourceMetadata`] (`403` naming the app's
+/// metadata), or a fn of the request and the refusal, such as a redirect
+/// to the step-up consent for a page. Set with
+/// [`Guarded::on_refusal`](crate::Guarded::on_refusal).
+pub trait OnRefusal: Clone + Send + Sync + 'static {
+    /// The response to `refusal` of `request`.
+    fn respond(&self, request: &axum::extract::Request, refusal: InsufficientScope) -> Response;
+}
+
+impl OnRefusal for ApiRefusal {
+    fn respond(&self, _: &axum::extract::Request, refusal: InsufficientScope) -> Response {
+        refusal.into_response()
+    }
+}
+
+impl OnRefusal for ResourceMetadata {
+    fn respond(&self, _: &axum::extract::Request, refusal: InsufficientScope) -> Response {
+        let challenge = refusal.www_authenticate_with_metadata(self.url());
+        let challenge = HeaderValue::from_str(&challenge).unwrap_or(HeaderValue::from_static(
+            "Bearer error=\"insufficient_scope\"",
+        ));
+        json_response(StatusCode::FORBIDDEN, challenge, refusal.json_body())
+    }
+}
+
+impl<C> OnRefusal for C
+where
+    C: Fn(&axum::extract::Request, InsufficientScope) -> Response + Clone + Send + Sync + 'static,
+{
+    fn respond(&self, request: &axum::extract::Request, refusal: InsufficientScope) -> Response {
+        self(request, refusal)
+    }
+}
+
+impl<F, T, S, R> AxumHandler<T, S> for Guard<F, R>
 where
     F: AxumHandler<T, S>,
     S: Send + 'static,
+    R: OnRefusal,
 {
     type Future = GuardFuture<F::Future>;
 
@@ -436,6 +490,9 @@ where
                     future: self.handler.call(request, state),
                 }
             }
+            Err(Refusal::InsufficientScope(refusal)) => GuardFuture::Refused {
+                response: Some(self.on_refusal.respond(&request, refusal)),
+            },
             Err(refusal) => GuardFuture::Refused {
                 response: Some(refusal.into_response()),
             },

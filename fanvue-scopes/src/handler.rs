@@ -53,9 +53,10 @@ impl Handler {
 /// route with its own handler's requirement: `axum::Routes` and
 /// `actix::Routes` (behind features).
 #[derive(Clone, Copy, Debug)]
-pub struct Guarded<F> {
+pub struct Guarded<F, R = ApiRefusal> {
     handler: F,
     info: Handler,
+    on_refusal: R,
 }
 
 impl<F> Guarded<F> {
@@ -67,17 +68,60 @@ impl<F> Guarded<F> {
         Guarded {
             handler,
             info: Handler::__new(name, module_path, requirement),
+            on_refusal: ApiRefusal,
         }
     }
+}
 
+impl<F, R> Guarded<F, R> {
     /// The handler's name, module and requirement.
     pub const fn handler(&self) -> &Handler {
         &self.info
     }
 
+    /// Answers a caller whose token falls short with `respond` instead of
+    /// the API's `403`: a page a person opens redirects to the step-up
+    /// consent ([`step_up`](crate::step_up)), or an API adds
+    /// [`ResourceMetadata`]. With axum, `respond` is a
+    /// `Fn(&Request, InsufficientScope) -> Response`; with actix-web, a
+    /// `Fn(&HttpRequest, InsufficientScope) -> HttpResponse`.
+    pub fn on_refusal<R2>(self, respond: R2) -> Guarded<F, R2> {
+        Guarded {
+            handler: self.handler,
+            info: self.info,
+            on_refusal: respond,
+        }
+    }
+
     #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
-    pub(crate) fn into_parts(self) -> (F, Handler) {
-        (self.handler, self.info)
+    pub(crate) fn into_parts(self) -> (F, Handler, R) {
+        (self.handler, self.info, self.on_refusal)
+    }
+}
+
+/// The refusal every API route gives by default: `403` with the RFC 6750
+/// `insufficient_scope` challenge.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ApiRefusal;
+
+/// The API's `403`, its challenge carrying `resource_metadata` (RFC 9728):
+/// for apps that accept Fanvue tokens as bearer credentials, so a client
+/// finds where to step up. Serve the metadata itself with
+/// [`oauth::protected_resource_metadata`](crate::oauth::protected_resource_metadata).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceMetadata {
+    url: std::sync::Arc<str>,
+}
+
+impl ResourceMetadata {
+    /// The URL of the app's `/.well-known/oauth-protected-resource`.
+    pub fn new(url: &str) -> Self {
+        ResourceMetadata { url: url.into() }
+    }
+
+    /// That URL.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 }
 

@@ -130,6 +130,7 @@ mod requirement;
 mod response;
 mod scope;
 mod set;
+pub mod step_up;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -146,7 +147,7 @@ pub use error::{
 pub use guarded::{
     GuardedRoute, guarded_routes, least_privilege_for_routes, required_by_guarded_routes,
 };
-pub use handler::{Guarded, Handler};
+pub use handler::{ApiRefusal, Guarded, Handler, ResourceMetadata};
 #[cfg(feature = "registry")]
 #[allow(deprecated)]
 pub use registry::{handlers, least_privilege_for_handlers, required_by_all_handlers};

@@ -70,6 +70,45 @@ pub fn authorize_scope_for_handlers() -> String {
     authorize_scope(crate::least_privilege_for_handlers())
 }
 
+/// The issuer of Fanvue's authorization server: the origin of
+/// [`AUTHORIZE_URL`].
+pub fn authorization_server() -> &'static str {
+    let after_scheme = AUTHORIZE_URL.find("://").map_or(0, |index| index + 3);
+    let end = AUTHORIZE_URL[after_scheme..]
+        .find('/')
+        .map_or(AUTHORIZE_URL.len(), |index| after_scheme + index);
+    &AUTHORIZE_URL[..end]
+}
+
+/// The OAuth 2.0 Protected Resource Metadata (RFC 9728) of an app that
+/// accepts Fanvue tokens as bearer credentials, as JSON for
+/// `/.well-known/oauth-protected-resource`: the app's `resource` URL,
+/// Fanvue's authorization server, every scope of `scopes.toml`, and the
+/// `Authorization` header as the one way to send a token.
+///
+/// ```
+/// let metadata = fanvue_scopes::oauth::protected_resource_metadata("https://app.example");
+/// assert!(metadata.starts_with(r#"{"resource":"https://app.example","authorization_servers":["https://auth.fanvue.com"]"#));
+/// assert!(metadata.contains(r#""read:chat""#));
+/// assert!(metadata.ends_with(r#""bearer_methods_supported":["header"]}"#));
+/// ```
+pub fn protected_resource_metadata(resource: &str) -> String {
+    use crate::response::push_json_string;
+    let mut json = String::from("{\"resource\":");
+    push_json_string(&mut json, resource);
+    json.push_str(",\"authorization_servers\":[");
+    push_json_string(&mut json, authorization_server());
+    json.push_str("],\"scopes_supported\":[");
+    for (index, scope) in crate::Scope::ALL.iter().enumerate() {
+        if index > 0 {
+            json.push(',');
+        }
+        push_json_string(&mut json, scope.as_str());
+    }
+    json.push_str("],\"bearer_methods_supported\":[\"header\"]}");
+    json
+}
+
 #[cfg(feature = "oauth2")]
 #[allow(deprecated)]
 pub use self::oauth2_interop::{

@@ -33,6 +33,27 @@ impl InsufficientScope {
         challenge
     }
 
+    /// [`www_authenticate`](Self::www_authenticate) with a
+    /// `resource_metadata` parameter (RFC 9728 §5.1): where a client finds
+    /// the app's protected resource metadata, and from it the
+    /// authorization server to step up at.
+    ///
+    /// ```
+    /// use fanvue_scopes::{scopes, Requirement};
+    ///
+    /// let refused = Requirement::from(scopes![read:chat]).check(scopes![]).unwrap_err();
+    /// assert_eq!(
+    ///     refused.www_authenticate_with_metadata("https://app.example/.well-known/oauth-protected-resource"),
+    ///     r#"Bearer error="insufficient_scope", scope="read:chat", resource_metadata="https://app.example/.well-known/oauth-protected-resource""#
+    /// );
+    /// ```
+    pub fn www_authenticate_with_metadata(&self, resource_metadata: &str) -> String {
+        let mut challenge = self.www_authenticate();
+        challenge.push_str(", resource_metadata=");
+        push_quoted(&mut challenge, resource_metadata);
+        challenge
+    }
+
     /// `{"error":"insufficient_scope","error_description":"…","scope":"…","missing_scopes":[…]}`.
     pub fn json_body(&self) -> String {
         let mut body = String::from(
@@ -89,7 +110,7 @@ fn push_quoted(out: &mut String, value: &str) {
     out.push('"');
 }
 
-fn push_json_string(out: &mut String, value: &str) {
+pub(crate) fn push_json_string(out: &mut String, value: &str) {
     out.push('"');
     for c in value.chars() {
         match c {
