@@ -336,3 +336,49 @@ fn the_listing_and_authorize_scope_are_complete_before_run() {
     // request is where the mistake shows, as the test above asserts.
     assert!(!fanvue_scopes::least_privilege_for_routes().contains(fanvue_scopes::Scope::ReadSelf));
 }
+
+#[requires(read:insights)]
+async fn insights_page(granted: Granted) -> Result<HttpResponse, InsufficientScope> {
+    Ok(HttpResponse::Ok().body("insights"))
+}
+
+#[test]
+fn a_page_answers_a_shortfall_with_its_own_responder() {
+    actix_web::rt::System::new().block_on(async {
+        let routes = Routes::new().get(
+            "/insights",
+            guarded!(insights_page).on_refusal(
+                |_: &actix_web::HttpRequest, refused: InsufficientScope| {
+                    HttpResponse::SeeOther()
+                        .insert_header((
+                            "location",
+                            format!("/step-up?missing={}", refused.missing()),
+                        ))
+                        .finish()
+                },
+            ),
+        );
+        let app = actix_web::test::init_service(App::new().configure(routes.configure()).wrap_fn(
+            |request, service| {
+                request.extensions_mut().insert(Granted(scopes![read:self]));
+                service.call(request)
+            },
+        ))
+        .await;
+        let response = actix_web::test::call_service(
+            &app,
+            actix_web::test::TestRequest::get()
+                .uri("/insights")
+                .to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), 303);
+        assert_eq!(
+            response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok()),
+            Some("/step-up?missing=read:insights")
+        );
+    });
+}

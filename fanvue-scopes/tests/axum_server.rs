@@ -439,3 +439,119 @@ mod mistakes {
         assert_eq!(written.status, 200, "{}", written.body);
     }
 }
+
+mod refusals {
+    //! A page answers a shortfall with a redirect to the step-up consent;
+    //! an API route's 403 can name the app's resource metadata.
+
+    use super::*;
+    use axum::extract::Request;
+    use axum::middleware::{Next, from_fn};
+    use axum::response::{IntoResponse, Redirect, Response};
+    use fanvue_scopes::axum::Routes;
+    use fanvue_scopes::step_up::Registration;
+    use fanvue_scopes::{
+        Granted, InsufficientScope, ResourceMetadata, ScopeSet, guarded, oauth, requires, scopes,
+    };
+
+    const REGISTRATION: Registration = Registration::new(scopes![read:self, read:insights]);
+    const METADATA: &str = "http://127.0.0.1/.well-known/oauth-protected-resource";
+
+    #[requires(read:insights)]
+    async fn insights_page(granted: Granted) -> Result<&'static str, InsufficientScope> {
+        Ok("<h1>Insights</h1>")
+    }
+
+    #[requires(read:insights)]
+    async fn insights_api(granted: Granted) -> Result<&'static str, InsufficientScope> {
+        Ok("{}")
+    }
+
+    /// The page's answer to a shortfall: to the consent for what is missing.
+    fn step_up(_: &Request, refused: InsufficientScope) -> Response {
+        match REGISTRATION.step_up(&refused) {
+            Ok(step_up) => Redirect::to(&format!(
+                "/sign-in?scope={}",
+                step_up.authorize_scope().replace(' ', "+")
+            ))
+            .into_response(),
+            Err(_) => (axum::http::StatusCode::FORBIDDEN, "not registered").into_response(),
+        }
+    }
+
+    async fn authenticate(mut request: Request, next: Next) -> Response {
+        request.extensions_mut().insert(Granted(scopes![read:self]));
+        next.run(request).await
+    }
+
+    #[test]
+    fn a_page_redirects_to_step_up_and_an_api_names_its_metadata() {
+        let router = Routes::<()>::new()
+            .get("/insights", guarded!(insights_page).on_refusal(step_up))
+            .get(
+                "/api/insights",
+                guarded!(insights_api).on_refusal(ResourceMetadata::new(METADATA)),
+            )
+            .into_router()
+            .route(
+                "/.well-known/oauth-protected-resource",
+                axum::routing::get(|| async {
+                    (
+                        [("content-type", "application/json")],
+                        oauth::protected_resource_metadata("http://127.0.0.1"),
+                    )
+                }),
+            )
+            .layer(from_fn(authenticate));
+        let server = Server::serving(router, Arc::default(), serve::Limits::default());
+        let page = request(server.address, "GET", "/insights", Some("any"));
+        assert_eq!(page.status, 303, "{}", page.body);
+        assert_eq!(
+            page.header("location"),
+            Some("/sign-in?scope=openid+offline_access+offline+read:self+read:insights")
+        );
+        let api = request(server.address, "GET", "/api/insights", Some("any"));
+        assert_eq!(api.status, 403);
+        assert_eq!(
+            api.header("www-authenticate"),
+            Some(format!(r#"Bearer error="insufficient_scope", scope="read:insights", resource_metadata="{METADATA}""#).as_str())
+        );
+        let metadata = request(
+            server.address,
+            "GET",
+            "/.well-known/oauth-protected-resource",
+            None,
+        );
+        assert_eq!(
+            metadata.json()["scopes_supported"].as_array().map(Vec::len),
+            Some(ScopeSet::ALL.len())
+        );
+        assert_eq!(
+            metadata.json()["authorization_servers"][0],
+            "https://auth.fanvue.com"
+        );
+    }
+
+    #[test]
+    fn the_registration_check_names_a_route_that_needs_an_unregistered_scope() {
+        let routes = app::routes();
+        let narrow = Registration::new(scopes![read:self, read:chat]);
+        let error = routes
+            .check_registration(&narrow)
+            .expect_err("write:chat is not registered");
+        assert_eq!(error.routes().len(), 1);
+        let message = error.to_string();
+        assert!(
+            message.contains("POST /chats/{id}/messages (send_message in"),
+            "{message}"
+        );
+        assert!(message.contains("needs `write:chat`"), "{message}");
+        assert!(
+            routes
+                .check_registration(&Registration::new(
+                    scopes![read:self, read:chat, write:chat]
+                ))
+                .is_ok()
+        );
+    }
+}
