@@ -56,6 +56,12 @@
 //! `registry` feature, `oauth::authorize_scope_for_handlers` covers every
 //! `#[requires]` fn in the program.
 //!
+//! # When a user granted too little
+//!
+//! The [`step_up`] module turns any refusal into the consent that fixes
+//! it, within what the app's Fanvue registration allows, and checks the
+//! app's routes against that registration.
+//!
 //! # Calling the Fanvue API
 //!
 //! Say which endpoints a fn calls, and it requires their scopes; the app's
@@ -97,7 +103,7 @@
 //! | `client` | no | [`client::CallCheck`]: an outgoing call's method and URL, read as the URL standard (and reqwest) reads it with the `url` crate, checked against the token's scopes |
 //! | `http` | no | http 1: [`client::CallCheck::request`] checks an outgoing `http::Request` (implies `client`) |
 //! | `reqwest` | no | reqwest 0.13: [`client::ScopeCheck`], a `reqwest-middleware` middleware that refuses calls before the network, with a redirect policy that checks every hop (implies `http`) |
-//! | `testing` | no | [`testing::StandIn`], a stand-in Fanvue API on 127.0.0.1 (axum and tokio), for an app's tests |
+//! | `testing` | no | [`testing::StandIn`], a stand-in Fanvue on 127.0.0.1 (axum and tokio): the API, and the authorization server with consent, PKCE and rotating refresh tokens, for an app's tests |
 //!
 //! On docs.rs every item behind a feature carries a badge that names it.
 //!

@@ -33,6 +33,71 @@
 //! # Ok::<(), fanvue_scopes::step_up::NotRegistered>(())
 //! ```
 
+//!
+//! A refusal from Fanvue reads the same way: its `403 insufficient_scope`
+//! challenge becomes a [`CallRefused`] that names the scopes Fanvue asked
+//! for.
+//!
+//! ```
+//! use fanvue_scopes::step_up::Registration;
+//! use fanvue_scopes::{endpoint, scopes, CallRefused};
+//!
+//! let registration = Registration::new(scopes![read:self, read:chat, write:chat]);
+//! let refused = CallRefused::by_fanvue(endpoint!(POST "/chats"), scopes![read:chat], scopes![write:chat]);
+//! assert_eq!(registration.step_up(&refused)?.scopes(), scopes![read:chat, write:chat]);
+//! # Ok::<(), fanvue_scopes::step_up::NotRegistered>(())
+//! ```
+//!
+//! With the `oauth2` feature, [`StepUp::authorize_request`] builds the
+//! authorize URL (client id, redirect URI, `state` and PKCE S256); keep the
+//! state and the verifier with the user's session for the callback.
+//!
+//! # The app's registration
+//!
+//! State what the registration allows once, as a const or from
+//! configuration (`Registration::from_config(&env::var("FANVUE_SCOPES")?)`),
+//! and check the routes against it at start-up and in a test: a route whose
+//! handler needs an unticked scope fails there, named with its handler.
+//!
+//! ```
+//! # #[cfg(feature = "axum")] {
+//! use fanvue_scopes::axum::Routes;
+//! use fanvue_scopes::step_up::Registration;
+//! use fanvue_scopes::{guarded, requires, scopes, Granted, InsufficientScope};
+//!
+//! #[requires(read:insights)]
+//! async fn insights(granted: Granted) -> Result<&'static str, InsufficientScope> {
+//!     Ok("insights")
+//! }
+//!
+//! let routes = Routes::<()>::new().get("/insights", guarded!(insights));
+//! let error = routes
+//!     .check_registration(&Registration::new(scopes![read:self]))
+//!     .unwrap_err();
+//! assert!(error.to_string().contains("GET /insights (insights in"));
+//! assert!(error.to_string().contains("needs `read:insights`"));
+//! # }
+//! ```
+//!
+//! # Pages and APIs
+//!
+//! An API route answers a shortfall with `403` and the RFC 6750 challenge;
+//! `guarded!(handler).on_refusal(ResourceMetadata::new(url))` adds
+//! `resource_metadata` (RFC 9728) for clients that step up by themselves,
+//! and [`oauth::protected_resource_metadata`] is the document to serve at
+//! that URL. A page a person opens answers with a redirect instead: one
+//! line on its route, `guarded!(page).on_refusal(step_up_redirect)`, where
+//! `step_up_redirect` takes the request and the refusal, computes the
+//! [`StepUp`], keeps the state and verifier in the session, and redirects.
+//! See `axum::OnRefusal` and `actix::OnRefusal`.
+//!
+//! # Testing the loop
+//!
+//! `testing::StandIn` (the `testing` feature) serves a stand-in Fanvue
+//! authorization server with the stand-in API: register a client, script
+//! the consent or show its page, and walk sign-in, refusal and step-up over
+//! HTTP without a network.
+
 use crate::{CallRefused, GuardedRoute, InsufficientScope, ParseScopeSetError, ScopeSet, oauth};
 use std::fmt;
 

@@ -1,5 +1,6 @@
-//! A stand-in Fanvue API for tests: test an app's scope handling without
-//! Fanvue and without a network.
+//! A stand-in Fanvue for tests: the API and the authorization server, to
+//! test an app's scope handling and its consent loop without Fanvue and
+//! without a network.
 //!
 //! [`StandIn`] serves every endpoint of the catalog on `127.0.0.1`, with
 //! axum. A request to a catalogued endpoint answers `200` with a small JSON
@@ -9,6 +10,42 @@
 //!
 //! It routes with axum's router, not [`Endpoint::find`], so a test against
 //! it checks this crate's matching against an independent one.
+//!
+//! # The authorization server
+//!
+//! The same server answers at Fanvue's `/oauth2/auth` and `/oauth2/token`:
+//! register a client, then run the authorization code flow against it.
+//! [`StandIn`] lists what it enforces.
+//!
+//! ```
+//! # #[cfg(feature = "oauth2")] {
+//! use fanvue_scopes::step_up::Registration;
+//! use fanvue_scopes::testing::{Client, Consent, StandIn};
+//! use fanvue_scopes::{scopes, Requirement};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let fanvue = StandIn::start().await?;
+//! let registered = scopes![read:self, read:chat];
+//! fanvue.register_client(Client::new("my-app", "secret", "http://127.0.0.1:9/cb", registered));
+//! // The user grants read:self only; no consent page in this test.
+//! fanvue.set_consent(Consent::Grant(scopes![read:self]));
+//!
+//! let refused = Requirement::from(registered).check(scopes![]).unwrap_err();
+//! let request = Registration::new(registered)
+//!     .step_up(&refused)?
+//!     .authorize_request_at(&fanvue.authorize_url(), "my-app", "http://127.0.0.1:9/cb")?;
+//! let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+//! let callback = http.get(&request.url).send().await?;
+//! let location = callback.headers()["location"].to_str()?;
+//! assert!(location.starts_with("http://127.0.0.1:9/cb?code="));
+//! assert!(location.ends_with(&format!("&state={}", request.state)));
+//! # Ok(())
+//! # }
+//! # }
+//! ```
+//!
+//! # The API alone
 //!
 //! ```
 //! use fanvue_scopes::testing::StandIn;
