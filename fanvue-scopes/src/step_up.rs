@@ -174,6 +174,18 @@ impl Registration {
         Ok(StepUp { scopes })
     }
 
+    /// The first authorize request, for `scopes`: what a "Sign in with
+    /// Fanvue" link asks for; or the scopes the registration would have to
+    /// allow first.
+    pub fn sign_in(&self, scopes: ScopeSet) -> Result<StepUp, NotRegistered> {
+        let unregistered = scopes.difference(self.allowed);
+        if unregistered.is_empty() {
+            Ok(StepUp { scopes })
+        } else {
+            Err(NotRegistered { unregistered })
+        }
+    }
+
     /// Whether every route's requirement fits within the registration; or
     /// each route, with its handler, and the scopes the registration lacks
     /// for it.
