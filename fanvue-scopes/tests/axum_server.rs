@@ -306,6 +306,7 @@ fn stalled_connections_are_dropped_and_capped() {
         max_connections: 4,
         header_read_timeout: Duration::from_millis(300),
         shutdown_grace: Duration::from_secs(1),
+        ..serve::Limits::default()
     });
     // Four times the cap: some never send a byte, some stop mid-head.
     let stalled: Vec<TcpStream> = (0..16)
@@ -554,4 +555,36 @@ mod refusals {
                 .is_ok()
         );
     }
+}
+
+#[test]
+fn a_trickled_body_gets_408_and_an_idle_keep_alive_connection_is_closed() {
+    let server = Server::with_limits(serve::Limits {
+        header_read_timeout: Duration::from_millis(300),
+        request_timeout: Duration::from_millis(500),
+        ..serve::Limits::default()
+    });
+    // A body promised in full and sent a byte at a time, then not at all.
+    let mut slow = TcpStream::connect(server.address).expect("connect");
+    slow.write_all(
+        b"POST /chats/7/messages HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer demo-full\r\nContent-Length: 16384\r\n\r\nhi",
+    )
+    .expect("write");
+    slow.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    let mut answer = Vec::new();
+    let _ = slow.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert_eq!(first_status(&answer), Some(408), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    // A keep-alive connection that goes quiet after its answer is closed.
+    let mut idle = TcpStream::connect(server.address).expect("connect");
+    idle.write_all(b"GET /me HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer demo-reader\r\n\r\n")
+        .expect("write");
+    idle.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    let mut all = Vec::new();
+    // Reads the answer, then EOF once the server closes the idle connection;
+    // a timeout would mean it is still held open.
+    let closed = idle.read_to_end(&mut all);
+    assert!(closed.is_ok(), "{closed:?}");
+    assert_eq!(first_status(&String::from_utf8_lossy(&all)), Some(200));
 }

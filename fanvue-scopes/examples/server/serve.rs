@@ -1,6 +1,10 @@
-//! Serving the app as it should be served in production: each connection
-//! must finish its request headers in time, the number of open connections
-//! is capped, and Ctrl-C stops accepting and lets requests in flight finish.
+//! Serving an app as it should be served in production, shared by both
+//! examples: each connection must finish its request headers in time (and
+//! an idle keep-alive connection is closed by the same deadline), each
+//! request must finish, body included, in time, a connection's buffers are
+//! capped, the number of open connections is capped well above what an
+//! attacker on one machine holds open, and Ctrl-C stops accepting and lets
+//! requests in flight finish.
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -14,12 +18,21 @@ use tokio::sync::Semaphore;
 /// What one client may hold of the server.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// Connections open at once; more wait in the listen backlog, so a
-    /// flood of idle connections cannot exhaust memory.
+    /// Connections open at once; more wait in the listen backlog. Each
+    /// costs a file descriptor and at most `max_buf_size` of buffer, so
+    /// this bounds memory; it is set above what one client machine can
+    /// hold open, since the deadlines below, not the cap, clear stalled
+    /// connections out.
     pub max_connections: u32,
-    /// How long a connection has to send a complete request head, including
-    /// the first one: a connection that stalls is dropped.
+    /// How long a connection has to send a complete request head,
+    /// including the first one and each next one on a keep-alive
+    /// connection: a stalled or idle connection is closed.
     pub header_read_timeout: Duration,
+    /// How long a request may take, its body included: a client that
+    /// trickles a body gets `408` and the connection closes.
+    pub request_timeout: Duration,
+    /// A connection's read buffer, at most.
+    pub max_buf_size: usize,
     /// How long Ctrl-C waits for requests in flight.
     pub shutdown_grace: Duration,
 }
@@ -27,9 +40,28 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_connections: 1024,
-            header_read_timeout: Duration::from_secs(10),
+            max_connections: 16_384,
+            header_read_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+            max_buf_size: 16 * 1024,
             shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// `408 Request Timeout` and the connection closed, for a request (its body
+/// included) that took longer than its deadline.
+async fn deadline(limit: Duration, request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let mut response = axum::response::Response::new(axum::body::Body::empty());
+            *response.status_mut() = axum::http::StatusCode::REQUEST_TIMEOUT;
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            response
         }
     }
 }
@@ -41,6 +73,10 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
+    let request_timeout = limits.request_timeout;
+    let router = router.layer(axum::middleware::from_fn(move |request, next| {
+        deadline(request_timeout, request, next)
+    }));
     let slots = Arc::new(Semaphore::new(limits.max_connections as usize));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -66,7 +102,8 @@ pub async fn serve(
         let service = TowerToHyperService::new(router.clone());
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout);
+            .header_read_timeout(limits.header_read_timeout)
+            .max_buf_size(limits.max_buf_size);
         tokio::spawn(async move {
             // A client that goes away mid-request is no error of the server's.
             let _ = http.serve_connection(TokioIo::new(stream), service).await;
