@@ -42,9 +42,16 @@ async fn normal_request(address: SocketAddr) -> (Option<u16>, Duration) {
             .ok()?;
         let mut answer = Vec::new();
         stream.read_to_end(&mut answer).await.ok()?;
-        String::from_utf8_lossy(&answer).split(' ').nth(1)?.parse().ok()
+        String::from_utf8_lossy(&answer)
+            .split(' ')
+            .nth(1)?
+            .parse()
+            .ok()
     };
-    let status = tokio::time::timeout(Duration::from_secs(5), status).await.ok().flatten();
+    let status = tokio::time::timeout(Duration::from_secs(5), status)
+        .await
+        .ok()
+        .flatten();
     (status, started.elapsed())
 }
 
@@ -106,7 +113,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut idle = Vec::new();
     for _ in 0..IDLE {
         if let Ok(mut stream) = TcpStream::connect(address).await {
-            if exchange(&mut stream, b"GET /me HTTP/1.1\r\nHost: load\r\nAuthorization: Bearer demo-reader\r\n\r\n").await {
+            if exchange(
+                &mut stream,
+                b"GET /me HTTP/1.1\r\nHost: load\r\nAuthorization: Bearer demo-reader\r\n\r\n",
+            )
+            .await
+            {
                 idle.push(stream);
             }
         }
@@ -144,7 +156,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut closed = 0;
     for stream in held.iter_mut().chain(idle.iter_mut()) {
         let mut byte = [0u8; 1];
-        if let Ok(Ok(0)) = tokio::time::timeout(Duration::from_millis(20), stream.read(&mut byte)).await {
+        if let Ok(Ok(0)) =
+            tokio::time::timeout(Duration::from_millis(20), stream.read(&mut byte)).await
+        {
             closed += 1;
         }
     }

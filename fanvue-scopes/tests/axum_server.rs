@@ -570,17 +570,22 @@ fn a_trickled_body_gets_408_and_an_idle_keep_alive_connection_is_closed() {
         b"POST /chats/7/messages HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer demo-full\r\nContent-Length: 16384\r\n\r\nhi",
     )
     .expect("write");
-    slow.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    slow.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
     let mut answer = Vec::new();
     let _ = slow.read_to_end(&mut answer);
     let answer = String::from_utf8_lossy(&answer);
     assert_eq!(first_status(&answer), Some(408), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
     // A keep-alive connection that goes quiet after its answer is closed.
     let mut idle = TcpStream::connect(server.address).expect("connect");
     idle.write_all(b"GET /me HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer demo-reader\r\n\r\n")
         .expect("write");
-    idle.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    idle.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
     let mut all = Vec::new();
     // Reads the answer, then EOF once the server closes the idle connection;
     // a timeout would mean it is still held open.

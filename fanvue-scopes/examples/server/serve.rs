@@ -51,7 +51,11 @@ impl Default for Limits {
 
 /// `408 Request Timeout` and the connection closed, for a request (its body
 /// included) that took longer than its deadline.
-async fn deadline(limit: Duration, request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn deadline(
+    limit: Duration,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
