@@ -138,6 +138,10 @@ fn a_person_signs_in_unticks_a_scope_steps_up_and_sees_their_insights() {
     shots.take(&tab, "dashboard");
     let dashboard = text(&tab);
     assert!(dashboard.contains("read:chat"), "{dashboard}");
+    assert!(
+        dashboard.contains("Signed in with @stand-in-creator"),
+        "who is signed in: {dashboard}"
+    );
     let granted = tab
         .wait_for_element("#granted")
         .and_then(|p| p.get_inner_text())

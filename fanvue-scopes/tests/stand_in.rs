@@ -226,7 +226,7 @@ fn the_stand_in_wants_its_own_tokens() {
         assert_eq!(ok.status(), StatusCode::OK);
         assert_eq!(
             ok.text().await.ok().as_deref(),
-            Some(r#"{"operation":"getCurrentUser","stand_in":true}"#)
+            Some(r#"{"operation":"getCurrentUser","stand_in":true,"handle":"stand-in-creator"}"#)
         );
     });
 }

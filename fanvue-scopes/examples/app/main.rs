@@ -523,8 +523,11 @@ async fn dashboard(
     };
     let granted = session.granted();
     let who = match call(&app, granted, token, reqwest::Method::GET, "/users/me").await {
-        Ok(_) => "the Fanvue account you connected".to_owned(),
-        Err(_) => "a Fanvue account (its profile is not readable with these scopes)".to_owned(),
+        Ok(body) => serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|me| me["handle"].as_str().map(|handle| format!("@{handle}")))
+            .unwrap_or_else(|| "the Fanvue account you connected".to_owned()),
+        Err(_) => "a Fanvue account whose profile needs read:self".to_owned(),
     };
     Html(pages::dashboard(&who, granted)).into_response()
 }

@@ -389,10 +389,17 @@ fn answer(shared: &Shared, endpoint: Endpoint, headers: &HeaderMap) -> Response 
         // An operationId is letters and digits: nothing to escape.
         Ok(()) => (
             [(CONTENT_TYPE, "application/json")],
-            format!(
-                r#"{{"operation":"{}","stand_in":true}}"#,
-                endpoint.operation()
-            ),
+            // The one user the stand-in has, by name where the API says
+            // who the user is.
+            if endpoint == Endpoint::GetCurrentUser {
+                r#"{"operation":"getCurrentUser","stand_in":true,"handle":"stand-in-creator"}"#
+                    .to_owned()
+            } else {
+                format!(
+                    r#"{{"operation":"{}","stand_in":true}}"#,
+                    endpoint.operation()
+                )
+            },
         )
             .into_response(),
         Err(insufficient) => insufficient.into_response(),
