@@ -4,57 +4,14 @@
 //! and grants, and sees the insights. A screenshot of each step lands in
 //! `target/browser-screenshots/`, kept whether the test passes or fails.
 
+#[path = "support/app.rs"]
+mod app_process;
+
+use app_process::AppProcess;
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
 use headless_chrome::{Browser, LaunchOptions, Tab};
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-/// The example app, run as its own process on a free port; killed on drop.
-struct AppProcess {
-    child: Child,
-    url: String,
-}
-
-impl AppProcess {
-    fn start(sessions: &std::path::Path) -> AppProcess {
-        // Integration tests live in target/<profile>/deps; examples beside.
-        let exe = std::env::current_exe().expect("the test's path");
-        let profile_dir = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .expect("target/<profile>");
-        let binary = profile_dir.join("examples").join("app");
-        let mut child = Command::new(&binary)
-            .env("PORT", "0")
-            .env("APP_SESSIONS", sessions)
-            .env_remove("FANVUE_CLIENT_ID")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|error| panic!("{}: {error}", binary.display()));
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("the app's first line");
-        let url = line
-            .trim()
-            .rsplit(' ')
-            .next()
-            .filter(|url| url.starts_with("http://127.0.0.1:"))
-            .unwrap_or_else(|| panic!("no URL in {line:?}"))
-            .to_owned();
-        AppProcess { child, url }
-    }
-}
-
-impl Drop for AppProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 struct Screenshots {
     dir: PathBuf,
@@ -88,7 +45,7 @@ fn text(tab: &Tab) -> String {
 fn a_person_signs_in_unticks_a_scope_steps_up_and_sees_their_insights() {
     let sessions =
         std::env::temp_dir().join(format!("fanvue-app-browser-{}.sqlite3", std::process::id()));
-    let app = AppProcess::start(&sessions);
+    let app = AppProcess::start(&sessions, 0);
     let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .map(PathBuf::from)
@@ -108,7 +65,7 @@ fn a_person_signs_in_unticks_a_scope_steps_up_and_sees_their_insights() {
     tab.set_default_timeout(Duration::from_secs(15));
     let mut shots = Screenshots::new();
 
-    tab.navigate_to(&app.url)
+    tab.navigate_to(&format!("{}/", app.url))
         .and_then(|tab| tab.wait_until_navigated())
         .expect("home");
     shots.take(&tab, "home");

@@ -2,56 +2,13 @@
 //! flags, a callback with the wrong `state` refused, and a session that
 //! survives the app's restart (SQLite in a file).
 
+#[path = "support/app.rs"]
+mod app_process;
+
+use app_process::AppProcess;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-struct AppProcess {
-    child: Child,
-    url: String,
-}
-
-impl AppProcess {
-    fn start(sessions: &Path, port: u16) -> AppProcess {
-        let exe = std::env::current_exe().expect("the test's path");
-        let binary = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .expect("target/<profile>")
-            .join("examples")
-            .join("app");
-        let mut child = Command::new(&binary)
-            .env("PORT", port.to_string())
-            .env("APP_SESSIONS", sessions)
-            .env_remove("FANVUE_CLIENT_ID")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|error| panic!("{}: {error}", binary.display()));
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the app's first line");
-        let url = line
-            .trim()
-            .rsplit(' ')
-            .next()
-            .unwrap_or_default()
-            .trim_end_matches('/')
-            .to_owned();
-        assert!(url.starts_with("http://127.0.0.1:"), "{line:?}");
-        AppProcess { child, url }
-    }
-}
-
-impl Drop for AppProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder()
