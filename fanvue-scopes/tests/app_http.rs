@@ -79,6 +79,11 @@ async fn sign_in(app: &AppProcess) -> String {
         .expect("the callback");
     assert_eq!(callback.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&callback), "/dashboard");
+    // A sign-in in progress lasts minutes; a signed-in session, a week.
+    assert!(cookie.contains("Max-Age=600"), "{cookie}");
+    let signed_in = callback.headers()[SET_COOKIE].to_str().expect("a cookie");
+    assert!(signed_in.starts_with(&format!("{session};")), "{signed_in}");
+    assert!(signed_in.contains("Max-Age=604800"), "{signed_in}");
     session
 }
 
@@ -174,6 +179,14 @@ fn a_session_survives_a_restart_and_a_forged_callback_is_refused() {
             "signed in: home leads to the dashboard"
         );
         assert_eq!(location(&home), "/dashboard");
+        // A person signed out who opens an action is sent to sign in.
+        let action = http()
+            .get(format!("{}/actions/chats", app.url))
+            .send()
+            .await
+            .expect("an action");
+        assert_eq!(action.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&action), "/");
         let stranger = http()
             .get(format!("{}/", app.url))
             .send()

@@ -326,6 +326,10 @@ async fn session_layer(State(app): State<Shared>, mut request: Request, next: Ne
     let session = Session { id, data };
     if session.access_token().is_some() {
         request.extensions_mut().insert(Granted(session.granted()));
+    } else if request.uri().path().starts_with("/actions/") {
+        // A person, not an API client: to the home page to sign in, rather
+        // than the guards' bare 401.
+        return Redirect::to("/").into_response();
     }
     request.extensions_mut().insert(session);
     next.run(request).await
@@ -439,7 +443,7 @@ async fn sign_in(
     match app.sessions.save(session.id.as_deref(), &session.data) {
         Ok(id) => with_cookie(
             Redirect::to(&request.url).into_response(),
-            &app.sessions.cookie(&id),
+            &app.sessions.cookie(&id, &session.data),
         ),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
@@ -509,7 +513,11 @@ async fn callback(
         .remove("return_to")
         .unwrap_or_else(|| "/dashboard".to_owned());
     match app.sessions.save(Some(&id), &session.data) {
-        Ok(_) => Redirect::to(&back).into_response(),
+        // Signed in now: the cookie lasts as long as the session.
+        Ok(_) => with_cookie(
+            Redirect::to(&back).into_response(),
+            &app.sessions.cookie(&id, &session.data),
+        ),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }

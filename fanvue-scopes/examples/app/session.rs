@@ -1,6 +1,8 @@
 //! Server-side sessions in SQLite: a random 256-bit id in an `HttpOnly`,
 //! `SameSite=Lax` cookie (and `Secure` behind https), the data in a file
-//! that survives a restart. Expired sessions are deleted as they are met.
+//! that survives a restart. A sign-in in progress lives ten minutes, a
+//! signed-in session a week; expired ones are deleted as they are met and
+//! whenever a new session starts, so anonymous visits can't pile up.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::BTreeMap;
@@ -10,8 +12,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "fanvue_app_session";
-/// How long a session lives without a visit.
-const LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long a signed-in session lives without a visit.
+const SIGNED_IN: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long a sign-in may take, from the first redirect to the callback.
+const SIGNING_IN: Duration = Duration::from_secs(10 * 60);
+
+/// How long a session with `data` lives.
+fn lifetime(data: &Data) -> Duration {
+    if data.contains_key("access_token") {
+        SIGNED_IN
+    } else {
+        SIGNING_IN
+    }
+}
 
 /// A session's data: a few named strings (state, PKCE verifier, tokens).
 pub type Data = BTreeMap<String, String>;
@@ -37,7 +50,8 @@ impl Store {
             "PRAGMA journal_mode = WAL;
              CREATE TABLE IF NOT EXISTS sessions (
                  id TEXT PRIMARY KEY, data TEXT NOT NULL, expires INTEGER NOT NULL
-             );",
+             );
+             CREATE INDEX IF NOT EXISTS sessions_expires ON sessions (expires);",
         )?;
         Ok(Store {
             db: Arc::new(Mutex::new(db)),
@@ -71,14 +85,18 @@ impl Store {
 
     /// Saves `data` under `id`, a new session's when `id` is `None`; the id.
     pub fn save(&self, id: Option<&str>, data: &Data) -> rusqlite::Result<String> {
+        let db = self.db();
         let id = match id {
             Some(id) => id.to_owned(),
-            None => new_id(),
+            None => {
+                db.execute("DELETE FROM sessions WHERE expires < ?1", params![now()])?;
+                new_id()
+            }
         };
-        self.db().execute(
+        db.execute(
             "INSERT INTO sessions (id, data, expires) VALUES (?1, ?2, ?3)
              ON CONFLICT(id) DO UPDATE SET data = excluded.data, expires = excluded.expires",
-            params![id, encode(data), now() + LIFETIME.as_secs() as i64],
+            params![id, encode(data), now() + lifetime(data).as_secs() as i64],
         )?;
         Ok(id)
     }
@@ -89,12 +107,13 @@ impl Store {
             .execute("DELETE FROM sessions WHERE id = ?1", params![id]);
     }
 
-    /// The `Set-Cookie` value for a session.
-    pub fn cookie(&self, id: &str) -> String {
+    /// The `Set-Cookie` value for a session with `data`: it lasts as long
+    /// as the session does.
+    pub fn cookie(&self, id: &str, data: &Data) -> String {
         let secure = if self.secure { "; Secure" } else { "" };
         format!(
             "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-            LIFETIME.as_secs()
+            lifetime(data).as_secs()
         )
     }
 
