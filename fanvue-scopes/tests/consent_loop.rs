@@ -503,3 +503,38 @@ fn an_embedded_app_exchanges_its_assertion_for_an_online_token() {
         );
     });
 }
+
+#[test]
+fn an_unanswered_consent_page_expires() {
+    runtime().block_on(async {
+        let stand_in = stand_in().await;
+        let request = REGISTRATION
+            .sign_in(scopes![read:chat])
+            .expect("registered")
+            .authorize_request_at(&stand_in.authorize_url(), CLIENT_ID, CALLBACK)
+            .expect("a request");
+        let html = http()
+            .get(&request.url)
+            .send()
+            .await
+            .expect("a page")
+            .text()
+            .await
+            .expect("HTML");
+        let id = html
+            .split("name=\"request\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the request id")
+            .to_owned();
+        stand_in.advance_clock(Duration::from_secs(601));
+        let late = http()
+            .post(format!("{}/oauth2/consent", stand_in.base_url()))
+            .form(&[("request", id.as_str()), ("decision", "allow")])
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(late.status(), StatusCode::BAD_REQUEST);
+        assert!(late.headers().get(LOCATION).is_none());
+    });
+}

@@ -17,6 +17,9 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::time::Duration;
 
+/// How long a consent page waits for its answer, and how many may wait.
+const PENDING_LIFETIME: Duration = Duration::from_secs(600);
+const MAX_PENDING: usize = 1024;
 /// How long a code lives, and an access token.
 const CODE_LIFETIME: Duration = Duration::from_secs(300);
 pub(super) const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
@@ -78,6 +81,7 @@ pub(super) struct AuthState {
 
 /// An authorize request waiting on the consent page.
 struct Pending {
+    expires: Duration,
     client_id: String,
     redirect_uri: String,
     state: Option<String>,
@@ -151,7 +155,9 @@ pub(super) async fn authorize(State(shared): State<Shared>, RawQuery(query): Raw
             _ => return refuse("invalid_scope"),
         }
     }
+    let now = shared.now();
     let pending = Pending {
+        expires: now + PENDING_LIFETIME,
         client_id: client.id.clone(),
         redirect_uri,
         state,
@@ -160,9 +166,16 @@ pub(super) async fn authorize(State(shared): State<Shared>, RawQuery(query): Raw
         offline,
     };
     match auth.consent {
-        Consent::Grant(scopes) => decide(&mut auth, pending, Some(scopes), shared.now()),
-        Consent::Deny => decide(&mut auth, pending, None, shared.now()),
+        Consent::Grant(scopes) => decide(&mut auth, pending, Some(scopes), now),
+        Consent::Deny => decide(&mut auth, pending, None, now),
         Consent::Page => {
+            // Unanswered pages expire, and only so many wait at once: a
+            // stand-in served by an example app is reachable by anyone on
+            // the machine.
+            auth.pending.retain(|_, pending| pending.expires > now);
+            if auth.pending.len() >= MAX_PENDING {
+                return error_page("too many sign-ins are waiting; try again in a few minutes");
+            }
             let id = shared.secret("request");
             let page = consent_page(&id, &pending);
             auth.pending.insert(id, pending);
@@ -195,10 +208,14 @@ pub(super) async fn consent(State(shared): State<Shared>, body: Bytes) -> Respon
         }
     }
     let mut auth = shared.lock();
-    let Some(pending) = request.and_then(|id| auth.pending.remove(&id)) else {
+    let now = shared.now();
+    let Some(pending) = request
+        .and_then(|id| auth.pending.remove(&id))
+        .filter(|pending| pending.expires > now)
+    else {
         return error_page("this consent request is unknown or already answered");
     };
-    decide(&mut auth, pending, allow.then_some(granted), shared.now())
+    decide(&mut auth, pending, allow.then_some(granted), now)
 }
 
 /// Redirects with a code for what was granted (within what was asked), or
@@ -213,6 +230,7 @@ fn decide(
     let Some(granted) = granted else {
         return redirect(&pending.redirect_uri, &[("error", "access_denied")], state);
     };
+    auth.codes.retain(|_, code| code.expires > now);
     let code = format!("code-{}", super::random_hex());
     let location = redirect(&pending.redirect_uri, &[("code", &code)], state);
     auth.codes.insert(
