@@ -113,8 +113,7 @@ impl FromRequest for Granted {
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let extensions = request.extensions();
         if extensions.get::<Admitted>().is_none() {
-            let unguarded = Unguarded::new(request.method().as_str(), request.path());
-            eprintln!("fanvue-scopes: {unguarded}");
+            let unguarded = Unguarded::reported(request.method().as_str(), request.path());
             return ready(Err(unguarded.into()));
         }
         ready(
@@ -314,7 +313,7 @@ where
 /// admitted. A `#[requires]` handler routed another way (`web::get().to(handler)`,
 /// a route attribute such as `#[get("/chats")]`, or behind a
 /// [`RequireScopes`] built for another handler) answers its first request
-/// with `500` [`Unguarded`], which names the route, and says so on stderr;
+/// with `500` [`Unguarded`], which names the route, and says so on stderr (once per process);
 /// it is never served with its scopes checked late.
 #[derive(Clone, Default)]
 pub struct Routes {

@@ -80,8 +80,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Granted {
     /// stderr: see [`Routes`].
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         if parts.extensions.get::<Admitted>().is_none() {
-            let unguarded = Unguarded::new(parts.method.as_str(), parts.uri.path());
-            eprintln!("fanvue-scopes: {unguarded}");
+            let unguarded = Unguarded::reported(parts.method.as_str(), parts.uri.path());
             return Err(unguarded.into_response());
         }
         granted_in(&parts.extensions)
@@ -303,7 +302,7 @@ where
 /// admitted. A `#[requires]` handler routed another way (`get(handler)`,
 /// or behind a [`RequireScopesLayer`] built for another handler) answers
 /// its first request with `500` [`Unguarded`], which names the route, and
-/// says so on stderr; it is never served with its scopes checked late. Its
+/// says so on stderr (once per process); it is never served with its scopes checked late. Its
 /// scopes are missing from [`listing`](Self::listing) and the authorize
 /// scope, so that first request is where the mistake shows; a test that
 /// requests each route finds it.

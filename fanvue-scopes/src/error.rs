@@ -389,6 +389,19 @@ impl Unguarded {
         }
     }
 
+    /// The refusal of a request to an unguarded route: said on stderr the
+    /// first time in this process (a request path is the caller's, so every
+    /// one would let a caller flood the log), answered `500` every time.
+    #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+    pub(crate) fn reported(method: &str, path: &str) -> Self {
+        static REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        let unguarded = Unguarded::new(method, path);
+        if !REPORTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            eprintln!("fanvue-scopes: {unguarded} (reported once; every such request gets 500)");
+        }
+        unguarded
+    }
+
     /// The request's method and path, such as `GET /chats`.
     pub fn route(&self) -> &str {
         &self.route
