@@ -161,10 +161,7 @@ impl Registration {
     /// registration would have to allow first.
     pub fn step_up(&self, shortfall: &impl Shortfall) -> Result<StepUp, NotRegistered> {
         let lacking = shortfall.lacking();
-        let unregistered = lacking.difference(self.allowed);
-        if !unregistered.is_empty() {
-            return Err(NotRegistered { unregistered });
-        }
+        self.allows(lacking)?;
         // What the token has beyond the registration (granted before it
         // changed) is not asked for again.
         let scopes = shortfall
@@ -178,9 +175,15 @@ impl Registration {
     /// Fanvue" link asks for; or the scopes the registration would have to
     /// allow first.
     pub fn sign_in(&self, scopes: ScopeSet) -> Result<StepUp, NotRegistered> {
+        self.allows(scopes)?;
+        Ok(StepUp { scopes })
+    }
+
+    /// `Err` naming the scopes of `scopes` the registration does not allow.
+    fn allows(&self, scopes: ScopeSet) -> Result<(), NotRegistered> {
         let unregistered = scopes.difference(self.allowed);
         if unregistered.is_empty() {
-            Ok(StepUp { scopes })
+            Ok(())
         } else {
             Err(NotRegistered { unregistered })
         }
