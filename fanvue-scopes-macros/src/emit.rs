@@ -1,16 +1,13 @@
 //! How generated code is written: the paths it reaches `fanvue-scopes`'s
-//! items by, the const expressions of scope sets, the hidden names of
-//! route companions, and the enum and accessor shapes the generators share.
+//! items by, the const expressions of scope sets, and the enum and accessor shapes the generators share.
 //! Every expander writes these through here, so each is written one way.
 
 use crate::input::crate_path::CratePath;
 use crate::input::decl::EnumDecl;
-use crate::input::handler_path::CompanionPath;
 use crate::model::catalog::{self, Endpoint, Scope};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::Ident;
-use syn::ext::IdentExt;
 
 /// `$crate::Endpoint::ListChats`
 pub fn endpoint_path(krate: &CratePath, endpoint: &Endpoint) -> TokenStream {
@@ -30,16 +27,6 @@ pub fn scope_path(krate: &CratePath, scope: &Scope) -> TokenStream {
 pub fn scope_set(krate: &CratePath, scopes: &[&Scope]) -> TokenStream {
     let bits = catalog::mask(scopes.iter().map(|scope| scope.index));
     quote!(#krate::ScopeSet::from_bits_truncate(#bits))
-}
-
-/// The name of an associated handler's route companion, spanned like the
-/// handler's.
-pub fn companion_name(handler: &Ident) -> Ident {
-    format_ident!(
-        "__fanvue_scopes_handler_{}",
-        handler.unraw(),
-        span = handler.span()
-    )
 }
 
 /// The declared enum, `#[non_exhaustive]` and `#[repr(u8)]`, with one
@@ -90,17 +77,6 @@ pub fn const_accessor<V: quote::ToTokens>(
     }
 }
 
-/// The route companion at `path`, as a `&'static Requirement` expression.
-pub fn companion(path: &CompanionPath) -> TokenStream {
-    match path {
-        CompanionPath::Alias(alias) => quote!(<#alias>::REQUIREMENT),
-        CompanionPath::InImpl { owner, handler } => {
-            let companion = companion_name(handler);
-            quote!(#owner #companion)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     //! What the runtime's contract (`fanvue_scopes::__private`) expects the
@@ -121,18 +97,6 @@ mod tests {
         assert_eq!(
             scope_path(&krate, scopes[0]).to_string(),
             ":: fanvue_scopes :: Scope :: ReadSelf"
-        );
-        let alias: syn::Path = syn::parse_quote!(handlers::list);
-        assert_eq!(
-            companion(&CompanionPath::Alias(alias)).to_string(),
-            "< handlers :: list > :: REQUIREMENT"
-        );
-        let mut owner: syn::Path = syn::parse_quote!(Chats::list);
-        owner.segments.pop();
-        let handler: Ident = syn::parse_quote!(list);
-        assert_eq!(
-            companion(&CompanionPath::InImpl { owner, handler }).to_string(),
-            "Chats :: __fanvue_scopes_handler_list"
         );
     }
 }

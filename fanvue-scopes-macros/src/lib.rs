@@ -21,16 +21,16 @@
 //! - `input`: macro input as users write it.
 //!   - `errors`: errors collected over one input, reported together;
 //!   - `crate_path`: the path generated code reaches `fanvue-scopes` by;
-//!   - `scope_name`, `endpoint_ref`, `handler_path`: scope names,
-//!     endpoints and handler paths, resolved against the catalog;
+//!   - `scope_name`, `endpoint_ref`: scope names and endpoints,
+//!     resolved against the catalog;
 //!   - `decl`: the enum declarations the hidden generators complete.
 //! - `emit`: how generated code is written (paths to runtime items, scope
-//!   sets as const masks, route companion names, enum and accessor shapes).
+//!   sets as const masks, enum and accessor shapes).
 //!   The runtime side of this contract is `fanvue_scopes::__private`'s
 //!   module docs, item by item.
 //! - `expand`: one expander per macro family: `requires`, `names`
-//!   (`scope!`, `scopes!`, `endpoint!`), `handlers` (`guarded!`,
-//!   `requirement_of!`), and the generators `catalog` and `endpoints`.
+//!   (`scope!`, `scopes!`, `endpoint!`), and the generators `catalog` and
+//!   `endpoints`.
 //!
 //! Every expander returns `syn::Result`; this file turns errors into
 //! `compile_error!`s, in one place.
@@ -95,22 +95,6 @@ pub fn scopes(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn endpoint(input: TokenStream) -> TokenStream {
     expand(input, expand::names::endpoint)
-}
-
-/// The requirement `#[requires]` put on an `async fn` handler, by the
-/// handler's path. Called through the `fanvue_scopes::requirement_of!` shim.
-#[doc(hidden)]
-#[proc_macro]
-pub fn requirement_of(input: TokenStream) -> TokenStream {
-    expand(input, expand::handlers::requirement_of)
-}
-
-/// A `#[requires]` handler with its requirement, by the handler's path,
-/// for a router to guard. Called through the `fanvue_scopes::guarded!` shim.
-#[doc(hidden)]
-#[proc_macro]
-pub fn guarded(input: TokenStream) -> TokenStream {
-    expand(input, expand::handlers::guarded)
 }
 
 /// Generates `Scope` and `Resource` from `scopes.toml`. Only `fanvue-scopes`

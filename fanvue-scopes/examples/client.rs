@@ -14,7 +14,7 @@
 use fanvue_scopes::client::{API_VERSION_HEADER, CallCheck, ScopeCheck, call_refused};
 use fanvue_scopes::testing::StandIn;
 use fanvue_scopes::{
-    API_VERSION, Granted, InsufficientScope, ScopeSet, least_privilege, oauth, requirement_of,
+    API_VERSION, Granted, InsufficientScope, Requirement, ScopeSet, least_privilege, oauth,
     requires,
 };
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -97,7 +97,7 @@ async fn reply_to_fan(granted: Granted, fanvue: &Fanvue, fan: &str) -> Result<()
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. The authorize request asks for what the app's calls need, and no more.
-    let needed = least_privilege(&[requirement_of!(whoami), requirement_of!(reply_to_fan)]);
+    let needed = least_privilege(&[*Requirement::of(&whoami), *Requirement::of(&reply_to_fan)]);
     let scope = oauth::authorize_scope(needed);
     let scope = scope.replace(' ', "%20");
     println!(

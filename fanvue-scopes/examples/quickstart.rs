@@ -9,7 +9,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use fanvue_scopes::axum::{Routes, bearer_token};
 use fanvue_scopes::bearer::BearerError;
-use fanvue_scopes::{Granted, InsufficientScope, ScopeSet, guarded, requires};
+use fanvue_scopes::{Granted, Guarded, InsufficientScope, ScopeSet, requires};
 
 #[requires(read:chat)]
 async fn list_chats(granted: Granted) -> Result<Json<Vec<&'static str>>, InsufficientScope> {
@@ -39,8 +39,8 @@ async fn authenticate(mut request: Request, next: Next) -> Response {
 async fn main() -> std::io::Result<()> {
     // Each handler is named once; its route is guarded with its own scopes.
     let routes = Routes::new()
-        .get("/chats", guarded!(list_chats))
-        .post("/chats/{id}/messages", guarded!(send_message));
+        .get("/chats", Guarded::new(list_chats))
+        .post("/chats/{id}/messages", Guarded::new(send_message));
     // What to ask Fanvue for at sign-in: exactly what the routes need.
     println!("authorize scope: {}", routes.authorize_scope());
     let app = routes

@@ -7,7 +7,7 @@
 //! inserts the granted [`ScopeSet`] (or a [`Granted`]) into the request
 //! extensions; everything here reads it from there.
 //!
-//! Route each `#[requires]` handler with [`guarded!`](crate::guarded) in
+//! Route each `#[requires]` handler with [`Guarded::new`](crate::Guarded::new) in
 //! [`Routes`]: its guard runs before any extractor, so a caller without the
 //! scopes gets `403` before the path is parsed or a byte of the body is
 //! read. (actix-http answers `Expect: 100-continue` itself, before the app
@@ -24,7 +24,7 @@
 //! use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
 //! use fanvue_scopes::actix::{bearer_token, RequireScopes, Routes};
 //! use fanvue_scopes::bearer::BearerError;
-//! use fanvue_scopes::{guarded, requires, scopes, Granted, InsufficientScope, ScopeSet};
+//! use fanvue_scopes::{Guarded, requires, scopes, Granted, InsufficientScope, ScopeSet};
 //!
 //! #[requires(read:chat)]
 //! async fn list_chats(granted: Granted) -> Result<HttpResponse, InsufficientScope> {
@@ -53,8 +53,8 @@
 //!
 //! fn main() -> std::io::Result<()> {
 //!     let routes = Routes::new()
-//!         .get("/chats", guarded!(list_chats))
-//!         .post("/chats/{id}/messages", guarded!(send_message));
+//!         .get("/chats", Guarded::new(list_chats))
+//!         .post("/chats/{id}/messages", Guarded::new(send_message));
 //!     println!("authorize scope: {}", routes.authorize_scope());
 //!     let server = HttpServer::new(move || {
 //!         App::new()
@@ -270,7 +270,7 @@ where
 }
 
 /// The routes of `#[requires]` handlers, each guarded by its own handler's
-/// requirement: name a handler once, with [`guarded!`](crate::guarded), and
+/// requirement: name a handler once, with [`Guarded::new`](crate::Guarded::new), and
 /// its route is guarded from what `#[requires]` wrote on it.
 ///
 /// Build it before the server, outside `HttpServer::new`'s factory (which
@@ -282,7 +282,7 @@ where
 /// ```
 /// use actix_web::{App, HttpResponse};
 /// use fanvue_scopes::actix::Routes;
-/// use fanvue_scopes::{guarded, requires, Granted, InsufficientScope};
+/// use fanvue_scopes::{Guarded, requires, Granted, InsufficientScope};
 ///
 /// #[requires(read:chat)]
 /// async fn list_chats(granted: Granted) -> Result<HttpResponse, InsufficientScope> {
@@ -295,8 +295,8 @@ where
 /// }
 ///
 /// let routes = Routes::new()
-///     .get("/chats", guarded!(list_chats))
-///     .post("/chats", guarded!(create_chat));
+///     .get("/chats", Guarded::new(list_chats))
+///     .post("/chats", Guarded::new(create_chat));
 /// assert_eq!(routes.authorize_scope(), "openid offline_access offline read:chat write:chat");
 /// let factory = move || App::new().configure(routes.configure());
 /// # let _ = factory;

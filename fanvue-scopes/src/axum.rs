@@ -6,7 +6,7 @@
 //! inserts the granted [`ScopeSet`] (or a [`Granted`]) into the request
 //! extensions; everything here reads it from there.
 //!
-//! Route each `#[requires]` handler with [`guarded!`](crate::guarded) in
+//! Route each `#[requires]` handler with [`Guarded::new`](crate::Guarded::new) in
 //! [`Routes`]: its guard runs before any extractor, so a caller without the
 //! scopes gets `403` before the path is parsed or a byte of the body is
 //! read (and before `100 Continue`). The `#[requires]` guard in the body
@@ -17,7 +17,7 @@
 //! use axum::{Json, Router};
 //! use fanvue_scopes::axum::{bearer_token, Routes};
 //! use fanvue_scopes::bearer::BearerError;
-//! use fanvue_scopes::{guarded, requires, Granted, InsufficientScope, ScopeSet};
+//! use fanvue_scopes::{Guarded, requires, Granted, InsufficientScope, ScopeSet};
 //!
 //! #[requires(write:chat)]
 //! async fn send_message(granted: Granted, text: String) -> Result<Json<String>, InsufficientScope> {
@@ -35,7 +35,7 @@
 //!     next.run(request).await
 //! }
 //!
-//! let routes = Routes::new().post("/chats/{id}/messages", guarded!(send_message));
+//! let routes = Routes::new().post("/chats/{id}/messages", Guarded::new(send_message));
 //! let app: Router = routes
 //!     .into_router()
 //!     .layer(axum::middleware::from_fn(authenticate));
@@ -265,13 +265,13 @@ where
 }
 
 /// The routes of `#[requires]` handlers, each guarded by its own handler's
-/// requirement: name a handler once, with [`guarded!`](crate::guarded), and
+/// requirement: name a handler once, with [`Guarded::new`](crate::Guarded::new), and
 /// its route is guarded from what `#[requires]` wrote on it.
 ///
 /// ```
 /// use axum::Router;
 /// use fanvue_scopes::axum::Routes;
-/// use fanvue_scopes::{guarded, requires, Granted, InsufficientScope};
+/// use fanvue_scopes::{Guarded, requires, Granted, InsufficientScope};
 ///
 /// #[requires(read:chat)]
 /// async fn list_chats(granted: Granted) -> Result<&'static str, InsufficientScope> {
@@ -284,8 +284,8 @@ where
 /// }
 ///
 /// let routes = Routes::new()
-///     .get("/chats", guarded!(list_chats))
-///     .post("/chats", guarded!(create_chat));
+///     .get("/chats", Guarded::new(list_chats))
+///     .post("/chats", Guarded::new(create_chat));
 /// assert_eq!(routes.listing()[1].to_string(), "POST /chats (create_chat): `write:chat`");
 /// assert_eq!(routes.authorize_scope(), "openid offline_access offline read:chat write:chat");
 /// let app: Router = routes.into_router().route("/health", axum::routing::get(|| async { "ok" }));

@@ -372,7 +372,7 @@ impl Error for CallRefused {}
 /// HTTP 500, since the app, not the caller, is at fault.
 ///
 /// The `Granted` extractor fails closed this way so that a handler routed
-/// without [`guarded!`](crate::guarded) (or routed by a framework attribute
+/// without [`Guarded::new`](crate::Guarded::new) (or routed by a framework attribute
 /// the guard could not reach) is a failure on its first request, not a
 /// handler whose scopes are checked only after its other extractors have
 /// read the request, and left out of the app's authorize scope.
@@ -413,7 +413,7 @@ impl fmt::Display for Unguarded {
         write!(
             f,
             "`{}` was served by a handler that takes `Granted` without that handler's own \
-             route guard: route a `#[requires]` handler with `guarded!(handler)` in \
+             route guard: route a `#[requires]` handler with `Guarded::new(handler)` in \
              `Routes`, and read the grant on a route that needs no scopes from the request \
              extensions instead",
             Shown(&self.route)

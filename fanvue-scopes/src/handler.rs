@@ -1,13 +1,117 @@
 //! A `#[requires]` handler as data: its name, module and requirement
 //! ([`Handler`]), and the handler fn paired with them for a router to
-//! guard ([`Guarded`], made by [`guarded!`](crate::guarded)).
+//! guard ([`Guarded`]).
 //!
-//! This is how a route is guarded from its handler named once: the router
-//! reads the requirement from what the attribute generated next to the
-//! handler, so a route can't be guarded with another handler's scopes, and
-//! the route listing and the authorize scope come from the same place.
+//! This is how a route is guarded from its handler named once: the future
+//! a `#[requires]` handler returns carries its requirement in its type
+//! ([`RequiresScopes`]), and [`Guarded::new`] reads it from the fn it is
+//! given ([`GuardedHandler`]). No second name is looked up, so a route
+//! can't be guarded with another fn's scopes, whatever `use`, glob or
+//! shadowing brought the name into scope; and the route listing and the
+//! authorize scope come from the same place.
 
 use crate::Requirement;
+use std::future::Future;
+
+/// The future of a `#[requires]` route handler: it carries the handler's
+/// requirement in its type, where [`Guarded::new`] and
+/// [`Requirement::of`] read it.
+///
+/// `#[requires]` makes an `async fn` that takes [`Granted`](crate::Granted)
+/// return `impl Future<Output = ..> + RequiresScopes`; nothing else
+/// implements it.
+pub trait RequiresScopes: Future + private::Sealed {
+    /// The handler's requirement.
+    const REQUIREMENT: &'static Requirement;
+}
+
+mod private {
+    pub trait Sealed {}
+    impl<C, F> Sealed for crate::__private::Scoped<C, F> {}
+}
+
+/// A fn that can be a guarded route: an `async fn` that `#[requires]`
+/// guards, that takes [`Granted`](crate::Granted) and no `self`, and whose
+/// future therefore carries its requirement ([`RequiresScopes`]). `Args` is the
+/// tuple of its parameter types, as axum's `Handler` has it.
+///
+/// Implemented for every such fn; the compiler's error for any other fn
+/// says what a route handler is.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `#[requires]` route handler",
+    label = "not an `async fn` guarded by `#[requires]` that takes `Granted`",
+    note = "a route handler is an `async fn` with `#[requires(..)]` that takes `granted: Granted` \
+            and no `self`: its future carries the requirement the route guard reads",
+    note = "a sync fn, or one that reads its grant with `from = ..`, is guarded in its body only, \
+            after the request is read: route an `async fn` that takes `Granted` and calls it",
+    note = "above `#[requires]`, an actix-web route attribute such as `#[get(..)]` turns the fn into \
+            a service: remove it, and route the fn with `actix::Routes`"
+)]
+pub trait GuardedHandler<Args>: Sized {
+    /// The handler's requirement.
+    const REQUIREMENT: &'static Requirement;
+}
+
+macro_rules! guarded_handler {
+    ($($arg:ident),*) => {
+        impl<F, Fut, $($arg,)*> GuardedHandler<($($arg,)*)> for F
+        where
+            F: FnOnce($($arg),*) -> Fut,
+            Fut: RequiresScopes,
+        {
+            const REQUIREMENT: &'static Requirement = Fut::REQUIREMENT;
+        }
+    };
+}
+
+// As many parameters as axum's and actix-web's handlers take.
+guarded_handler!();
+guarded_handler!(A1);
+guarded_handler!(A1, A2);
+guarded_handler!(A1, A2, A3);
+guarded_handler!(A1, A2, A3, A4);
+guarded_handler!(A1, A2, A3, A4, A5);
+guarded_handler!(A1, A2, A3, A4, A5, A6);
+guarded_handler!(A1, A2, A3, A4, A5, A6, A7);
+guarded_handler!(A1, A2, A3, A4, A5, A6, A7, A8);
+guarded_handler!(A1, A2, A3, A4, A5, A6, A7, A8, A9);
+guarded_handler!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10);
+guarded_handler!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11);
+guarded_handler!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12);
+guarded_handler!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12, A13);
+guarded_handler!(A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12, A13, A14);
+guarded_handler!(
+    A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12, A13, A14, A15
+);
+guarded_handler!(
+    A1, A2, A3, A4, A5, A6, A7, A8, A9, A10, A11, A12, A13, A14, A15, A16
+);
+
+impl Requirement {
+    /// The requirement `#[requires(..)]` put on a route handler, read from
+    /// the handler itself, in `const`: for [`least_privilege`](crate::least_privilege)
+    /// over a list of handlers, or a low-level guard.
+    ///
+    /// ```
+    /// use fanvue_scopes::{requires, scopes, Granted, InsufficientScope, Requirement};
+    ///
+    /// #[requires(write:chat)]
+    /// async fn send_message(granted: Granted, text: String) -> Result<String, InsufficientScope> {
+    ///     Ok(text)
+    /// }
+    ///
+    /// const SEND_MESSAGE: &Requirement = Requirement::of(&send_message);
+    /// assert_eq!(SEND_MESSAGE.all(), scopes![write:chat]);
+    /// ```
+    ///
+    /// It takes what [`Guarded::new`] takes: an `async fn` that takes
+    /// [`Granted`](crate::Granted) ([`GuardedHandler`]). A sync fn, or one
+    /// whose `#[requires]` says `from = ..`, is not one, and does not
+    /// compile here.
+    pub const fn of<F: GuardedHandler<Args>, Args>(_handler: &F) -> &'static Requirement {
+        F::REQUIREMENT
+    }
+}
 
 /// A fn annotated with `#[requires(..)]`: its name, its module and what it
 /// requires.
@@ -49,9 +153,9 @@ impl Handler {
 }
 
 /// A `#[requires]` handler fn with its [`Handler`], made by
-/// [`guarded!(handler)`](crate::guarded), for a router that guards each
-/// route with its own handler's requirement: `axum::Routes` and
-/// `actix::Routes` (behind features).
+/// [`Guarded::new`], for a router that guards each route with its own
+/// handler's requirement: `axum::Routes` and `actix::Routes` (behind
+/// features).
 #[derive(Clone, Copy, Debug)]
 pub struct Guarded<F, R = ApiRefusal> {
     handler: F,
@@ -60,14 +164,56 @@ pub struct Guarded<F, R = ApiRefusal> {
 }
 
 impl<F> Guarded<F> {
-    #[doc(hidden)]
-    pub fn __new(handler: F, requirement: &'static Requirement) -> Self {
+    /// The handler, to be routed behind a guard of its own requirement,
+    /// which it carries in its type.
+    ///
+    /// Takes the handler however the code reaches it: by its name where
+    /// it is defined, a name brought in by `use` (or `use .. as`), a module
+    /// path (`routes::send_message`), or an associated fn (`Chats::list`,
+    /// `Chats::<Db>::list`, `Self::list`, a trait impl's fn).
+    ///
+    /// ```
+    /// # #[cfg(feature = "axum")] {
+    /// use fanvue_scopes::axum::Routes;
+    /// use fanvue_scopes::{requires, Granted, Guarded, InsufficientScope};
+    ///
+    /// mod handlers {
+    ///     use fanvue_scopes::{requires, Granted, InsufficientScope};
+    ///
+    ///     #[requires(read:chat)]
+    ///     pub async fn list(granted: Granted) -> Result<&'static str, InsufficientScope> {
+    ///         Ok("chats")
+    ///     }
+    /// }
+    ///
+    /// pub struct Chats;
+    /// impl Chats {
+    ///     #[requires(write:chat)]
+    ///     pub async fn create(granted: Granted) -> Result<&'static str, InsufficientScope> {
+    ///         Ok("created")
+    ///     }
+    /// }
+    ///
+    /// use handlers::list as list_chats;
+    /// let routes = Routes::<()>::new()
+    ///     .get("/chats", Guarded::new(list_chats))
+    ///     .post("/chats", Guarded::new(Chats::create));
+    /// assert_eq!(routes.listing()[0].handler().name(), "list");
+    /// # }
+    /// ```
+    ///
+    /// Any other fn does not compile, with an error that says what a route
+    /// handler is ([`GuardedHandler`]).
+    pub fn new<Args>(handler: F) -> Self
+    where
+        F: GuardedHandler<Args>,
+    {
         // The fn item's type name is its path, `app::routes::list_chats`:
         // it names the fn however the router's code reached it.
         let (module_path, name) = split_path(std::any::type_name::<F>());
         Guarded {
             handler,
-            info: Handler::__new(name, module_path, requirement),
+            info: Handler::__new(name, module_path, F::REQUIREMENT),
             on_refusal: ApiRefusal,
         }
     }

@@ -52,7 +52,7 @@
 //! builds the `scope` of an authorize request from what the handlers
 //! require: [`oauth::authorize_scope_for_routes`] is the least-privilege
 //! string for every route the app guards, and [`least_privilege`] takes
-//! any list of requirements, such as `requirement_of!(handler)`s. With the
+//! any list of requirements, such as `*Requirement::of(&handler)`s. With the
 //! `registry` feature, `oauth::authorize_scope_for_handlers` covers every
 //! `#[requires]` fn in the program.
 //!
@@ -153,7 +153,7 @@ pub use error::{
 pub use guarded::{
     GuardedRoute, guarded_routes, least_privilege_for_routes, required_by_guarded_routes,
 };
-pub use handler::{ApiRefusal, Guarded, Handler, ResourceMetadata};
+pub use handler::{ApiRefusal, Guarded, GuardedHandler, Handler, RequiresScopes, ResourceMetadata};
 #[cfg(feature = "registry")]
 #[allow(deprecated)]
 pub use registry::{handlers, least_privilege_for_handlers, required_by_all_handlers};
@@ -261,68 +261,61 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 ///
 /// In a web framework, the guard in the body runs after the framework has
 /// run the other extractors, which may read the request body. So route a
-/// handler with [`guarded!(handler)`](guarded!) in
-/// [`axum::Routes`] or
-/// [`actix::Routes`]: its route is guarded with its
+/// handler with [`Guarded::new(handler)`](Guarded::new) in
+/// [`axum::Routes`] or [`actix::Routes`]: its route is guarded with its
 /// own requirement, per method, and a caller without the scopes is refused
 /// before anything is read. The scopes stay written once, on the fn, and
 /// the routes' listing and authorize scope come from the same place.
 ///
+/// A route handler is an `async fn` that takes `Granted` and no `self`.
+/// For it, `#[requires]` writes the fn as one that returns
+/// `impl Future<Output = ..> + RequiresScopes`: the future carries the
+/// requirement in its type ([`RequiresScopes`]), and [`Guarded::new`] and
+/// [`Requirement::of`] read it from the fn they are given, never from a
+/// second name. A fn without `#[requires]` can't be passed off as one, by
+/// shadowing, a glob import or a type of the same name. Free fns,
+/// associated fns of generic and plain `impl`s, a trait impl's fn and a
+/// trait's default fn are all route handlers, and are called and awaited
+/// as before.
+///
+/// A sync fn, a method that takes `self`, and a fn whose `#[requires]`
+/// says `from = ..` are guarded in their body only: `Guarded::new` refuses
+/// them with an error that says so ([`GuardedHandler`]). Route an `async
+/// fn` that takes `Granted` and calls them.
+///
 /// A handler served without its guard fails loudly: the [`Granted`]
 /// extractor answers `500` [`Unguarded`] on a request no handler's guard
 /// admitted, so a forgotten or mismatched guard shows on the route's first
-/// request instead of checking the scopes after the body is read.
+/// request instead of checking the scopes after the body is read. That
+/// covers every route handler. A `from = ..` fn reads no `Granted`, so
+/// served on a plain route it checks its scopes in its body, after the
+/// extractors ran: route it through a handler that takes `Granted`.
 ///
-/// For the route guard, `#[requires]` writes a hidden companion next to an
-/// `async fn` that takes `Granted` (and no `self`): for a free fn, a type
-/// alias of the fn's own name that carries its requirement, which any
-/// `use` of the fn imports with it. An alias can't stand in an `impl`
-/// block, so an associated fn says `in_impl`, and gets an associated const
-/// instead:
-///
-/// ```
-/// # use fanvue_scopes::{requires, Granted, InsufficientScope};
-/// pub struct Chats;
-///
-/// impl Chats {
-///     #[requires(read:chat, in_impl)]
-///     pub async fn list(granted: Granted) -> Result<&'static str, InsufficientScope> {
-///         Ok("chats")
-///     }
-/// }
-/// ```
-///
-/// Without `in_impl` there, rustc says "inherent associated types are
-/// unstable", in a macro named `in_an_impl_write_requires_with_in_impl`.
-/// A trait's associated fn can't be a guarded handler (the trait would
-/// have to declare its companion): write the handler as a free or inherent
-/// fn, and call it from the trait. The same goes for an `#[async_trait]`
-/// impl, whose fns return boxed futures: that is a compile error that says
-/// so.
-///
-/// An actix-web route attribute (`#[get("/chats")]`) below `#[requires]` is
-/// a compile error: actix-web would route the fn itself, beyond the
-/// guard's reach. Above it, `#[requires]` can't see it, and the route's
-/// first request fails with `Unguarded`. Route the fn with `actix::Routes`
-/// instead.
+/// An `#[async_trait]` impl's fns return boxed futures: `#[requires]` on
+/// one is a compile error that says so. An actix-web route attribute
+/// (`#[get("/chats")]`) below `#[requires]` is a compile error: actix-web
+/// would route the fn itself, beyond the guard's reach. Above it,
+/// `#[requires]` can't see it, and the route's first request fails with
+/// `Unguarded`. Route the fn with `actix::Routes` instead.
 ///
 /// # A renamed dependency
 ///
 /// The generated code names this crate `::fanvue_scopes`. If your
 /// `Cargo.toml` renames it (`fvs = { package = "fanvue-scopes", .. }`), say
-/// so: `#[fvs::requires(read:chat, crate = fvs)]`. [`scope!`], [`scopes!`]
-/// and [`requirement_of!`] need nothing: they find the crate themselves.
+/// so: `#[fvs::requires(read:chat, crate = fvs)]`. [`scope!`] and
+/// [`scopes!`] need nothing: they find the crate themselves.
 ///
 /// # The requirement as data
 ///
-/// [`requirement_of!`] names an `async fn` handler's [`Requirement`];
-/// [`least_privilege`] over several is the set of scopes the app must
-/// request in its OAuth authorize URL, and [`least_privilege_for_routes`]
-/// is that set for every route the app has guarded; [`guarded_routes`]
-/// lists those routes with their methods, paths and handlers. With the
-/// `registry` feature, each guarded fn is also listed by `handlers()`,
-/// with its name, module and requirement, and `least_privilege_for_handlers()`
-/// is the set for all of them.
+/// [`Requirement::of(&handler)`](Requirement::of) is a route handler's
+/// [`Requirement`]; [`least_privilege`] over several is the set of scopes
+/// the app must request in its OAuth authorize URL, and
+/// [`least_privilege_for_routes`] is that set for every route the app has
+/// guarded; [`guarded_routes`] lists those routes with their methods,
+/// paths and handlers. With the `registry` feature, every `#[requires]` fn
+/// (sync ones too) is also listed by `handlers()`, with its name, module
+/// and requirement, and `least_privilege_for_handlers()` is the set for all
+/// of them.
 #[doc(inline)]
 pub use fanvue_scopes_macros::requires;
 
@@ -381,83 +374,5 @@ macro_rules! scopes {
 macro_rules! endpoint {
     ($($endpoint:tt)*) => {
         $crate::__private::endpoint!($crate; $($endpoint)*)
-    };
-}
-
-/// A `#[requires]` handler paired with its requirement, for a router that
-/// guards its route from it: [`Guarded`].
-///
-/// Takes the handler's path however the code reaches it: its name where
-/// it is defined, a name brought in by `use` (or `use .. as`), a module
-/// path (`routes::send_message`), or an associated fn of an inherent
-/// `impl` (`Chats::list`, `Chats::<Db>::list`, `Self::list`) whose
-/// `#[requires]` says `in_impl`. The handler is an `async fn` that takes
-/// [`Granted`]; `#[requires]` wrote its route companion next to it, and
-/// this reads it, so a route can't be guarded with another handler's
-/// scopes.
-///
-/// ```
-/// # #[cfg(feature = "axum")] {
-/// use fanvue_scopes::axum::Routes;
-/// use fanvue_scopes::{guarded, requires, Granted, InsufficientScope};
-///
-/// mod handlers {
-///     use fanvue_scopes::{requires, Granted, InsufficientScope};
-///
-///     #[requires(read:chat)]
-///     pub async fn list(granted: Granted) -> Result<&'static str, InsufficientScope> {
-///         Ok("chats")
-///     }
-/// }
-///
-/// pub struct Chats;
-/// impl Chats {
-///     #[requires(write:chat, in_impl)]
-///     pub async fn create(granted: Granted) -> Result<&'static str, InsufficientScope> {
-///         Ok("created")
-///     }
-/// }
-///
-/// use handlers::list as list_chats;
-/// let routes = Routes::<()>::new()
-///     .get("/chats", guarded!(list_chats))
-///     .post("/chats", guarded!(Chats::create));
-/// assert_eq!(routes.listing()[0].handler().name(), "list");
-/// # }
-/// ```
-///
-/// A path to a fn without `#[requires]` does not compile.
-#[macro_export]
-macro_rules! guarded {
-    ($($handler:tt)*) => {
-        $crate::__private::guarded!($crate; $($handler)*)
-    };
-}
-
-/// The [`Requirement`] that `#[requires(..)]` put on an `async fn` handler,
-/// in `const`: for [`least_privilege`] over a list of handlers, or a
-/// low-level guard.
-///
-/// Takes the handler's path as [`guarded!`] does.
-///
-/// ```
-/// use fanvue_scopes::{requirement_of, requires, scopes, Granted, InsufficientScope, Requirement};
-///
-/// #[requires(write:chat)]
-/// async fn send_message(granted: Granted, text: String) -> Result<String, InsufficientScope> {
-///     Ok(text)
-/// }
-///
-/// const SEND_MESSAGE: Requirement = requirement_of!(send_message);
-/// assert_eq!(SEND_MESSAGE.all(), scopes![write:chat]);
-/// ```
-///
-/// To guard a handler's route, route it with [`guarded!`] instead: see
-/// [`axum::Routes`](crate::axum::Routes) and
-/// [`actix::Routes`](crate::actix::Routes).
-#[macro_export]
-macro_rules! requirement_of {
-    ($($handler:tt)*) => {
-        $crate::__private::requirement_of!($crate; $($handler)*)
     };
 }

@@ -16,7 +16,7 @@
 //! ```
 //!
 //! [`authorize_scope_for_routes`] computes it from the routes the app
-//! guards (with `requirement_of!`), once its router is built; with the
+//! guards (with `Requirement::of`), once its router is built; with the
 //! `registry` feature, `authorize_scope_for_handlers` computes it from
 //! every `#[requires]` fn in the program. With the `oauth2`
 //! feature, [`authorize_scope_list`] and [`token_response_scopes`] convert to and from

@@ -24,9 +24,8 @@
 //! | `Requirement::new(ScopeSet, &'static [ScopeSet])`, a `const fn` | `#[requires]` |
 //! | `HasScopes::granted_scopes(&T) -> ScopeSet`, `Requirement::check` | `#[requires]`'s guard |
 //! | [`register_handler!`](crate::__register_handler) and `Handler::__new` | `#[requires]`, for the `registry` feature |
-//! | [`Companion`] and [`in_an_impl_write_requires_with_in_impl!`] | `#[requires]` on a free `async fn` that takes `Granted` |
-//! | [`a_trait_fn_cannot_be_a_guarded_handler_route_a_free_fn_that_calls_it!`] | `#[requires(.., in_impl)]` |
-//! | `Guarded::__new(F, &'static Requirement)`, `<alias>::REQUIREMENT` | `guarded!`, `requirement_of!` |
+//! | [`Scoped::new`] around the body's `async move` block, returned as `impl Future<Output = _> + RequiresScopes` | `#[requires]` on an `async fn` that takes `Granted`: a route handler |
+//! | [`Companion<ALL, ANY1, ..>`](Companion)`::REQUIREMENT`, a `&'static Requirement` | `#[requires]`'s guard, and the type parameter of `Scoped` |
 //! | the proc macros re-exported below | the `macro_rules!` shims in `lib.rs` |
 //!
 //! The tests at the end of this file name each item with the type the
@@ -34,7 +33,12 @@
 //! contract fails them (and the macros crate's unit tests pin what it
 //! emits).
 
-pub use fanvue_scopes_macros::{endpoint, guarded, requirement_of, scope, scopes};
+pub use fanvue_scopes_macros::{endpoint, scope, scopes};
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 #[cfg(feature = "registry")]
 pub use inventory;
@@ -62,28 +66,11 @@ macro_rules! __register_handler {
     ($name:expr, $requirement:expr) => {};
 }
 
-/// The route companion `#[requires(.., in_impl)]` writes next to an
-/// associated `async fn` handler: an associated const, which
-/// `guarded!(Type::handler)` reaches through the type. Named for the fix,
-/// since rustc names it when the fn stands in a trait impl, where the
-/// trait would have to declare it.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __a_trait_fn_cannot_be_a_guarded_handler_route_a_free_fn_that_calls_it {
-    ($vis:vis $companion:ident [$($krate:tt)*] $info:expr) => {
-        #[doc(hidden)]
-        #[allow(non_upper_case_globals, dead_code)]
-        $vis const $companion: &'static $($krate)*::Requirement = $info;
-    };
-}
-pub use crate::__a_trait_fn_cannot_be_a_guarded_handler_route_a_free_fn_that_calls_it as a_trait_fn_cannot_be_a_guarded_handler_route_a_free_fn_that_calls_it;
-
-/// A free `async fn` handler's route companion: `#[requires]` writes
-/// `type list_chats = Companion<ALL, ANY1, ..>;` beside `fn list_chats`,
-/// carrying the requirement in the type's parameters. A type alias lives in
-/// the type namespace, where the fn does not, so any `use` of the fn
-/// imports it too; and the requirement is read by this one impl, where an
-/// impl per handler would cost the compiler a tenth of a millisecond each.
+/// The type a `#[requires]` route handler's future carries its
+/// requirement in: `Companion<ALL, ANY1, ..>`, the requirement's masks as
+/// const parameters, read by one generic impl, where an impl per handler
+/// would cost the compiler a tenth of a millisecond each. The body's guard
+/// reads the same const.
 pub struct Companion<
     const ALL: u64,
     const ANY1: u64 = 0,
@@ -92,20 +79,58 @@ pub struct Companion<
     const ANY4: u64 = 0,
 >;
 
-/// Writes a free handler's [`Companion`] alias, in the handler's own name:
-/// the alias lives in the type namespace, where the fn does not, so `use`
-/// and paths find it as they find the fn. Named for the fix, since rustc
-/// names it when the fn stands in an `impl`, where an alias can't.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __in_an_impl_write_requires_with_in_impl {
-    ($vis:vis $handler:ident = $companion:ty) => {
-        #[doc(hidden)]
-        #[allow(non_camel_case_types, dead_code)]
-        $vis type $handler = $companion;
-    };
+/// What [`Scoped`] reads its requirement from: a [`Companion`].
+pub trait CarriesRequirement {
+    /// The requirement.
+    const REQUIREMENT: &'static crate::Requirement;
 }
-pub use crate::__in_an_impl_write_requires_with_in_impl as in_an_impl_write_requires_with_in_impl;
+
+impl<const ALL: u64, const ANY1: u64, const ANY2: u64, const ANY3: u64, const ANY4: u64>
+    CarriesRequirement for Companion<ALL, ANY1, ANY2, ANY3, ANY4>
+{
+    const REQUIREMENT: &'static crate::Requirement = Self::REQUIREMENT;
+}
+
+pin_project_lite::pin_project! {
+    /// The future a `#[requires]` route handler returns: its body's future,
+    /// with the [`Companion`] that carries its requirement in its type.
+    pub struct Scoped<C, F> {
+        #[pin]
+        future: F,
+        companion: PhantomData<fn() -> C>,
+    }
+}
+
+impl<C, F> Scoped<C, F> {
+    /// Wraps the handler body's future.
+    #[inline]
+    pub const fn new(future: F) -> Self {
+        Scoped {
+            future,
+            companion: PhantomData,
+        }
+    }
+}
+
+impl<C, F: Future> Future for Scoped<C, F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().future.poll(context)
+    }
+}
+
+impl<C: CarriesRequirement, F: Future> crate::RequiresScopes for Scoped<C, F> {
+    const REQUIREMENT: &'static crate::Requirement = C::REQUIREMENT;
+}
+
+/// Names the lifetimes a handler's future borrows for, so that its
+/// `impl Future` return type captures them in every edition (2024 captures
+/// them anyway).
+pub trait Captures<T: ?Sized> {}
+
+impl<T: ?Sized, U: ?Sized> Captures<U> for T {}
 
 /// How many `any(..)` groups a companion carries.
 pub const MAX_ANY_GROUPS: usize = 4;
@@ -198,8 +223,20 @@ mod contract {
             super::Companion::<0b11>::REQUIREMENT.any(),
             &[] as &[ScopeSet]
         );
-        let guarded: Guarded<fn()> = Guarded::__new(|| {}, &REQUIREMENT);
+        // A handler's future: `Scoped` around its body, returned as
+        // `impl Future + RequiresScopes`.
+        fn handler(
+            granted: crate::Granted,
+        ) -> impl Future<Output = Result<u8, crate::InsufficientScope>> + crate::RequiresScopes
+        {
+            super::Scoped::<super::Companion<0b11, 0b100>, _>::new(async move {
+                let _ = granted;
+                Ok(1)
+            })
+        }
+        let guarded = Guarded::new(handler);
         assert_eq!(*guarded.handler().requirement(), REQUIREMENT);
+        assert_eq!(*Requirement::of(&handler), REQUIREMENT);
         let _ = crate::Handler::__new("name", "module", &REQUIREMENT);
     }
 }

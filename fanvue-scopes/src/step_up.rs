@@ -63,14 +63,14 @@
 //! # #[cfg(feature = "axum")] {
 //! use fanvue_scopes::axum::Routes;
 //! use fanvue_scopes::step_up::Registration;
-//! use fanvue_scopes::{guarded, requires, scopes, Granted, InsufficientScope};
+//! use fanvue_scopes::{Guarded, requires, scopes, Granted, InsufficientScope};
 //!
 //! #[requires(read:insights)]
 //! async fn insights(granted: Granted) -> Result<&'static str, InsufficientScope> {
 //!     Ok("insights")
 //! }
 //!
-//! let routes = Routes::<()>::new().get("/insights", guarded!(insights));
+//! let routes = Routes::<()>::new().get("/insights", Guarded::new(insights));
 //! let error = routes
 //!     .check_registration(&Registration::new(scopes![read:self]))
 //!     .unwrap_err();
@@ -82,11 +82,11 @@
 //! # Pages and APIs
 //!
 //! An API route answers a shortfall with `403` and the RFC 6750 challenge;
-//! `guarded!(handler).on_refusal(ResourceMetadata::new(url))` adds
+//! `Guarded::new(handler).on_refusal(ResourceMetadata::new(url))` adds
 //! `resource_metadata` (RFC 9728) for clients that step up by themselves,
 //! and [`oauth::protected_resource_metadata`] is the document to serve at
 //! that URL. A page a person opens answers with a redirect instead: one
-//! line on its route, `guarded!(page).on_refusal(step_up_redirect)`, where
+//! line on its route, `Guarded::new(page).on_refusal(step_up_redirect)`, where
 //! `step_up_redirect` takes the request and the refusal, computes the
 //! [`StepUp`], keeps the state and verifier in the session, and redirects.
 //! See `axum::OnRefusal` and `actix::OnRefusal`.

@@ -6,9 +6,7 @@ use actix_web::dev::{ServerHandle, Service};
 use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use fanvue_scopes::actix::{RequireScopes, Routes, bearer_token};
 use fanvue_scopes::bearer::BearerError;
-use fanvue_scopes::{
-    Granted, InsufficientScope, Requirement, ScopeSet, guarded, requirement_of, requires, scopes,
-};
+use fanvue_scopes::{Granted, Guarded, InsufficientScope, Requirement, ScopeSet, requires, scopes};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -66,9 +64,9 @@ async fn mismatched(granted: Granted, text: String) -> Result<HttpResponse, Insu
 /// The `#[requires]` handlers' routes, built once, before the server.
 fn routes() -> Routes {
     Routes::new()
-        .get("/chats", guarded!(list_chats))
-        .get("/chats/{id}/messages", guarded!(list_messages))
-        .post("/chats/{id}/messages", guarded!(send_message))
+        .get("/chats", Guarded::new(list_chats))
+        .get("/chats/{id}/messages", Guarded::new(list_messages))
+        .post("/chats/{id}/messages", Guarded::new(send_message))
 }
 
 fn app(
@@ -89,7 +87,7 @@ fn app(
         .route("/forgotten", web::post().to(forgotten))
         .service(
             web::resource("/mismatched")
-                .wrap(RequireScopes::new(requirement_of!(list_chats)))
+                .wrap(RequireScopes::new(*Requirement::of(&list_chats)))
                 .route(web::post().to(mismatched)),
         )
         .service(
@@ -347,7 +345,7 @@ fn a_page_answers_a_shortfall_with_its_own_responder() {
     actix_web::rt::System::new().block_on(async {
         let routes = Routes::new().get(
             "/insights",
-            guarded!(insights_page).on_refusal(
+            Guarded::new(insights_page).on_refusal(
                 |_: &actix_web::HttpRequest, refused: InsufficientScope| {
                     HttpResponse::SeeOther()
                         .insert_header((

@@ -361,7 +361,7 @@ mod mistakes {
     use axum::response::Response;
     use axum::routing::post;
     use fanvue_scopes::axum::{RequireScopesLayer, Routes};
-    use fanvue_scopes::{Granted, InsufficientScope, ScopeSet, guarded, requirement_of, requires};
+    use fanvue_scopes::{Granted, Guarded, InsufficientScope, Requirement, ScopeSet, requires};
     use std::sync::atomic::AtomicUsize;
 
     static UNGUARDED_RAN: AtomicUsize = AtomicUsize::new(0);
@@ -401,13 +401,13 @@ mod mistakes {
 
     fn start() -> Server {
         let router = Routes::new()
-            .get("/chats/{id}/messages", guarded!(list_messages))
+            .get("/chats/{id}/messages", Guarded::new(list_messages))
             .into_router()
             .route("/forgotten", post(forgotten))
             .route(
                 "/mismatched",
                 post(mismatched)
-                    .route_layer(RequireScopesLayer::new(requirement_of!(list_messages))),
+                    .route_layer(RequireScopesLayer::new(*Requirement::of(&list_messages))),
             )
             .layer(from_fn(authenticate));
         Server::serving(router, Arc::default(), serve::Limits::default())
@@ -427,8 +427,8 @@ mod mistakes {
     #[test]
     fn each_method_of_a_path_has_its_own_guard() {
         let router_routes = Routes::<()>::new()
-            .get("/chats/{id}/messages", guarded!(list_messages))
-            .post("/chats/{id}/messages", guarded!(send_message));
+            .get("/chats/{id}/messages", Guarded::new(list_messages))
+            .post("/chats/{id}/messages", Guarded::new(send_message));
         let router = router_routes.into_router().layer(from_fn(authenticate));
         let server = Server::serving(router, Arc::default(), serve::Limits::default());
         let read = request(server.address, "GET", "/chats/7/messages", Some("reader"));
@@ -452,7 +452,7 @@ mod refusals {
     use fanvue_scopes::axum::Routes;
     use fanvue_scopes::step_up::Registration;
     use fanvue_scopes::{
-        Granted, InsufficientScope, ResourceMetadata, ScopeSet, guarded, oauth, requires, scopes,
+        Granted, Guarded, InsufficientScope, ResourceMetadata, ScopeSet, oauth, requires, scopes,
     };
 
     const REGISTRATION: Registration = Registration::new(scopes![read:self, read:insights]);
@@ -488,10 +488,10 @@ mod refusals {
     #[test]
     fn a_page_redirects_to_step_up_and_an_api_names_its_metadata() {
         let router = Routes::<()>::new()
-            .get("/insights", guarded!(insights_page).on_refusal(step_up))
+            .get("/insights", Guarded::new(insights_page).on_refusal(step_up))
             .get(
                 "/api/insights",
-                guarded!(insights_api).on_refusal(ResourceMetadata::new(METADATA)),
+                Guarded::new(insights_api).on_refusal(ResourceMetadata::new(METADATA)),
             )
             .into_router()
             .route(

@@ -18,10 +18,10 @@ pub fn profile(granted: Granted) -> Result<&'static str, InsufficientScope> {
     Ok("profile")
 }
 
-pub const SEND_MESSAGE: Requirement = fvs::requirement_of!(send_message);
+pub const SEND_MESSAGE: Requirement = *Requirement::of(&send_message);
 
 pub fn send_message_route() -> fvs::Guarded<impl Copy> {
-    fvs::guarded!(send_message)
+    fvs::Guarded::new(send_message)
 }
 
 #[cfg(test)]

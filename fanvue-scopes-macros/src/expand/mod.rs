@@ -2,6 +2,5 @@
 
 pub mod catalog;
 pub mod endpoints;
-pub mod handlers;
 pub mod names;
 pub mod requires;

@@ -2,7 +2,7 @@
 //! granted scopes come from, and puts a fail-closed guard in front of the fn
 //! body.
 
-use crate::emit::{companion_name, scope_set};
+use crate::emit::scope_set;
 use crate::input::crate_path::CratePath;
 use crate::input::endpoint_ref::{self, EndpointRef};
 use crate::input::errors::Errors;
@@ -32,9 +32,6 @@ struct Args {
     calls: Vec<CallsGroup>,
     from: Option<Expr>,
     krate: Option<CratePath>,
-    /// `in_impl`: the fn is an associated fn of an inherent `impl`, where
-    /// its route companion must be an associated const, not a type alias.
-    in_impl: Option<Span>,
 }
 
 /// `calls(GET "/chats", POST "/chats")`: the endpoints the fn calls, whose
@@ -86,9 +83,11 @@ impl Parse for Args {
                 args.from = Some(input.parse()?);
             } else if peek_in_impl(input) {
                 let keyword: in_impl = input.parse()?;
-                if args.in_impl.replace(keyword.span).is_some() {
-                    return Err(syn::Error::new(keyword.span, "`in_impl` is given twice"));
-                }
+                return Err(syn::Error::new(
+                    keyword.span,
+                    "`in_impl` is not needed: a route handler carries its requirement in the \
+                     future it returns, in an `impl` as anywhere else; remove it",
+                ));
             } else if input.peek(calls) && input.peek2(token::Paren) {
                 args.calls.push(input.call(CallsGroup::parse)?);
             } else if input.peek(Ident::peek_any) && input.peek2(token::Paren) {
@@ -217,13 +216,7 @@ pub fn requires(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream
     };
     let source = errors.finish_with(source)?;
     let krate = args.krate.unwrap_or_default();
-    Ok(wrap(
-        function,
-        &krate,
-        &requirement,
-        source,
-        args.in_impl.is_some(),
-    ))
+    wrap(function, &krate, &requirement, source)
 }
 
 fn check_requirement<'c>(
@@ -518,142 +511,252 @@ fn type_name(ty: &Type) -> Option<&Ident> {
 }
 
 fn wrap(
-    function: Function,
+    mut function: Function,
     krate: &CratePath,
     requirement: &Requirement<'_>,
     source: GrantedSource,
-    in_impl: bool,
-) -> TokenStream {
-    let Function { sig, vis, .. } = &function;
+) -> syn::Result<TokenStream> {
     let docs = required_scopes_doc(requirement);
-    let new_requirement = new_requirement(krate, requirement);
-    let name = sig.ident.to_string();
-    let (attrs, inner_attrs, body) = (&function.attrs, &function.inner_attrs, &function.body);
+    let name = function.sig.ident.to_string();
 
     // The guard's names are hygienic (mixed-site), and its one item lives
-    // in a block of its own. A binding in a pattern could still be taken for
-    // a user's const of the same name, so it gets a name of its own.
+    // in a block of its own.
     let mixed = Span::mixed_site();
-    // A const, not a static: `&REQUIREMENT` is promoted to `'static`, and
-    // the compiler makes no symbol of its own per handler.
-    let requirement_const = Ident::new("REQUIREMENT", mixed);
     // A wrong return type, or a missing `From<InsufficientScope>` impl, is
     // reported on the return type.
-    let output_span = match &sig.output {
+    let output_span = match &function.sig.output {
         ReturnType::Type(_, ty) => mixed.located_at(ty.span()),
         ReturnType::Default => mixed,
     };
     let insufficient = Ident::new("__fanvue_scopes_insufficient", output_span);
     // Only a grant read from a `Granted` parameter is the one a route guard
     // reads from the request too.
-    let (granted, rebind, companion) = match source {
-        GrantedSource::Expr(expr) => (expr.into_token_stream(), None, None),
+    let route_handler =
+        matches!(source, GrantedSource::Param { .. }) && carries_requirement(&function.sig);
+    let (granted, rebind) = match source {
+        GrantedSource::Expr(expr) => (expr.into_token_stream(), None),
         GrantedSource::Param { ident, rebind } => (
             ident.to_token_stream(),
             rebind.map(|pattern| quote!(let #pattern = #ident;)),
-            route_companion(sig, vis, krate, requirement, in_impl)
-                .map(|companion| companion.unwrap_or_else(syn::Error::into_compile_error)),
         ),
     };
     let refuse = quote_spanned! {output_span=>
         return ::core::result::Result::Err(::core::convert::From::from(#insufficient))
     };
 
-    // A free handler's companion already holds the requirement: the body
-    // reads it there, which spares the compiler a second const per handler.
-    let requirement = if companion.is_some() && !in_impl {
-        let fn_name = &sig.ident;
-        quote! {
-            #krate::__private::register_handler!(#name, <#fn_name>::REQUIREMENT);
-            <#fn_name>::REQUIREMENT
+    // The requirement, read from the companion type that carries it in
+    // const parameters: one generic impl for every handler, where a const
+    // per handler would cost the compiler more. More `any(..)` groups than
+    // it carries get a const of their own, and can't be routed.
+    let companion = companion_type(krate, requirement);
+    let requirement = match &companion {
+        Some(companion) => quote!(<#companion>::REQUIREMENT),
+        None if route_handler => {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                format!(
+                    "a route handler's `#[requires]` takes at most {MAX_ANY_GROUPS} `any(..)` \
+                     groups, which its future carries in its type; this one has {}: require \
+                     some of those scopes outright, or split the handler",
+                    requirement.any.len()
+                ),
+            ));
         }
-    } else {
-        quote! {
-            const #requirement_const: #krate::Requirement = #new_requirement;
-            #krate::__private::register_handler!(#name, &#requirement_const);
-            &#requirement_const
+        None => {
+            let requirement_const = Ident::new("REQUIREMENT", mixed);
+            let new_requirement = new_requirement(krate, requirement);
+            quote!({
+                const #requirement_const: #krate::Requirement = #new_requirement;
+                &#requirement_const
+            })
         }
     };
+    let guard = quote! {
+        #krate::__private::register_handler!(#name, #requirement);
+        // `E` may be `InsufficientScope` itself.
+        #[allow(clippy::useless_conversion)]
+        if let ::core::result::Result::Err(#insufficient) =
+            #requirement.check(#krate::HasScopes::granted_scopes(&(#granted)))
+        {
+            #refuse;
+        }
+        #rebind
+    };
 
+    let Function {
+        attrs,
+        vis,
+        sig,
+        brace,
+        inner_attrs,
+        body,
+    } = &mut function;
     let mut block = TokenStream::new();
-    function.brace.surround(&mut block, |block| {
-        block.extend(quote! {
-            #(#inner_attrs)*
-            // `E` may be `InsufficientScope` itself.
-            #[allow(clippy::useless_conversion)]
-            if let ::core::result::Result::Err(#insufficient) = { #requirement }
-            .check(#krate::HasScopes::granted_scopes(&(#granted)))
-            {
-                #refuse;
-            }
-            #rebind
-            #body
-        });
-    });
-    quote! {
+    let mut attrs = std::mem::take(attrs);
+    match (route_handler, companion) {
+        (true, Some(companion)) => {
+            // `async fn f(..) -> R` becomes `fn f(..) -> impl Future<Output =
+            // R> + RequiresScopes`: the future carries the requirement in
+            // its type, where `Guarded::new` reads it from the fn itself.
+            // `impl` is spanned like `async`, so its captures follow the
+            // edition of the code that wrote it.
+            let asyncness = sig.asyncness.take();
+            let impl_span = asyncness.map_or_else(Span::call_site, |token| token.span);
+            let output = match &sig.output {
+                ReturnType::Type(_, ty) => ty.to_token_stream(),
+                ReturnType::Default => quote!(()),
+            };
+            let lifetimes = name_lifetimes(sig);
+            let captures = (!lifetimes.is_empty()).then(|| {
+                quote!(+ #krate::__private::Captures<(#(&#lifetimes (),)*)>)
+            });
+            let future = quote_spanned! {impl_span=>
+                impl ::core::future::Future<Output = #output> + #krate::RequiresScopes #captures
+            };
+            sig.output = ReturnType::Type(Token![->](impl_span), Box::new(Type::Verbatim(future)));
+            // In a trait impl, the future is more precise than the trait's
+            // `async fn`: that is the point.
+            attrs.push(syn::parse_quote!(#[allow(refining_impl_trait)]));
+            brace.surround(&mut block, |block| {
+                block.extend(quote! {
+                    #(#inner_attrs)*
+                    #krate::__private::Scoped::<#companion, _>::new(async move {
+                        #guard
+                        #body
+                    })
+                });
+            });
+        }
+        _ => brace.surround(&mut block, |block| {
+            block.extend(quote! {
+                #(#inner_attrs)*
+                #guard
+                #body
+            });
+        }),
+    }
+    Ok(quote! {
         #(#attrs)*
         #[doc = #docs]
         #vis #sig #block
-        #companion
-    }
+    })
 }
 
-/// For an `async fn` handler that takes `Granted`, its route companion:
-/// what `guarded!(handler)` reads the handler's requirement from, by the
-/// handler's path however that is written.
-///
-/// A free fn's companion is a type alias of the fn's own name,
-/// `Companion<ALL, ANY1, ..>`, with the requirement's masks as parameters.
-/// It lives in the type namespace, where the fn does not, so
-/// `use handlers::list` (or `as l`) imports both together. An alias can't
-/// stand in an `impl`, so an associated fn, marked `in_impl`, gets an
-/// associated const instead, which `guarded!(Chats::list)` reaches through
-/// the type. A method with `self` is no route handler and gets none.
-fn route_companion(
-    sig: &Signature,
-    vis: &Visibility,
-    krate: &CratePath,
-    requirement: &Requirement<'_>,
-    in_impl: bool,
-) -> Option<syn::Result<TokenStream>> {
-    if sig.asyncness.is_none() || sig.receiver().is_some() {
-        return None;
+/// Whether the fn's future can carry its requirement: an `async fn`
+/// without `self`, as route handlers and the fns that call Fanvue are.
+fn carries_requirement(sig: &Signature) -> bool {
+    sig.asyncness.is_some() && sig.receiver().is_none()
+}
+
+/// Names every lifetime the fn's parameters borrow for, declaring those
+/// that were elided (`&T`, `'_`), and returns them all: the future borrows
+/// for them too, and an `impl Future` return type captures a lifetime in
+/// every edition only when it names it.
+fn name_lifetimes(sig: &mut Signature) -> Vec<syn::Lifetime> {
+    let mut lifetimes: Vec<syn::Lifetime> = sig
+        .generics
+        .lifetimes()
+        .map(|param| param.lifetime.clone())
+        .collect();
+    let declared = lifetimes.len();
+    for input in sig.inputs.iter_mut() {
+        if let FnArg::Typed(param) = input {
+            let tokens = param.ty.to_token_stream();
+            let named = name_elided(tokens, &mut lifetimes);
+            *param.ty = Type::Verbatim(named);
+        }
     }
-    let fn_name = &sig.ident;
-    if in_impl {
-        // Named for the fix: in a trait impl, rustc's "not a member of
-        // trait" names the macro it originates in.
-        let companion = companion_name(fn_name);
-        let new_requirement = new_requirement(krate, requirement);
-        return Some(Ok(quote! {
-            #krate::__private::a_trait_fn_cannot_be_a_guarded_handler_route_a_free_fn_that_calls_it! {
-                #vis #companion [#krate] &#new_requirement
+    for lifetime in &lifetimes[declared..] {
+        if lifetime.ident.to_string().starts_with("__fanvue_scopes_") {
+            sig.generics
+                .params
+                .insert(0, syn::GenericParam::Lifetime(syn::LifetimeParam::new(lifetime.clone())));
+        }
+    }
+    lifetimes
+}
+
+/// `tokens` with each elided lifetime named, and every lifetime added to
+/// `lifetimes`. A `fn(..)` or `Fn(..)` type's own parameters are left as
+/// written: their elided lifetimes are their own.
+fn name_elided(tokens: TokenStream, lifetimes: &mut Vec<syn::Lifetime>) -> TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let fresh = |lifetimes: &mut Vec<syn::Lifetime>, span: Span| {
+        let lifetime = syn::Lifetime::new(
+            &format!("'__fanvue_scopes_{}", lifetimes.len()),
+            span,
+        );
+        lifetimes.push(lifetime.clone());
+        lifetime
+    };
+    let mut out = TokenStream::new();
+    let mut tokens = tokens.into_iter().peekable();
+    let mut previous_ident: Option<String> = None;
+    while let Some(token) = tokens.next() {
+        match &token {
+            TokenTree::Punct(punct) if punct.as_char() == '&' => {
+                out.extend([token.clone()]);
+                let has_lifetime = matches!(tokens.peek(), Some(TokenTree::Punct(next)) if next.as_char() == '\'');
+                if !has_lifetime {
+                    fresh(lifetimes, punct.span()).to_tokens(&mut out);
+                }
+                previous_ident = None;
+                continue;
             }
-        }));
+            TokenTree::Punct(punct) if punct.as_char() == '\'' => {
+                if let Some(TokenTree::Ident(ident)) = tokens.next() {
+                    let lifetime = if ident == "_" {
+                        fresh(lifetimes, ident.span())
+                    } else {
+                        let lifetime = syn::Lifetime {
+                            apostrophe: punct.span(),
+                            ident,
+                        };
+                        if !lifetimes.contains(&lifetime) && lifetime.ident != "static" {
+                            lifetimes.push(lifetime.clone());
+                        }
+                        lifetime
+                    };
+                    lifetime.to_tokens(&mut out);
+                }
+                previous_ident = None;
+                continue;
+            }
+            TokenTree::Group(group) => {
+                let own_parameters = group.delimiter() == Delimiter::Parenthesis
+                    && previous_ident
+                        .as_deref()
+                        .is_some_and(|ident| matches!(ident, "fn" | "Fn" | "FnMut" | "FnOnce"));
+                if own_parameters || group.delimiter() == Delimiter::Brace {
+                    out.extend([token.clone()]);
+                } else {
+                    let mut named = Group::new(group.delimiter(), name_elided(group.stream(), lifetimes));
+                    named.set_span(group.span());
+                    out.extend([TokenTree::Group(named)]);
+                }
+            }
+            _ => out.extend([token.clone()]),
+        }
+        previous_ident = match &token {
+            TokenTree::Ident(ident) => Some(ident.to_string()),
+            _ => None,
+        };
     }
+    out
+}
+
+/// `Companion<ALL, ANY1, ..>`, the type that carries the requirement in
+/// const parameters, or `None` past the groups it carries.
+fn companion_type(krate: &CratePath, requirement: &Requirement<'_>) -> Option<TokenStream> {
     if requirement.any.len() > MAX_ANY_GROUPS {
-        return Some(Err(syn::Error::new(
-            Span::call_site(),
-            format!(
-                "a route handler's `#[requires]` takes at most {MAX_ANY_GROUPS} `any(..)` groups, \
-                 which its route guard carries in a type; this one has {}: require some of \
-                 those scopes outright, or split the handler",
-                requirement.any.len()
-            ),
-        )));
+        return None;
     }
     let all = catalog::mask(requirement.all.iter().map(|scope| scope.index));
     let any = requirement
         .any
         .iter()
         .map(|group| catalog::mask(group.iter().map(|scope| scope.index)));
-    // Through a `macro_rules!` whose name is the fix: in an `impl`, where
-    // an alias can't stand, rustc names the macro its errors originate in.
-    Some(Ok(quote! {
-        #krate::__private::in_an_impl_write_requires_with_in_impl! {
-            #vis #fn_name = #krate::__private::Companion<#all #(, #any)*>
-        }
-    }))
+    Some(quote!(#krate::__private::Companion<#all #(, #any)*>))
 }
 
 /// As many `any(..)` groups as `__private::Companion` carries.

@@ -1,4 +1,4 @@
-//! Macro input as users write it: scope names, endpoints, handler paths,
+//! Macro input as users write it: scope names, endpoints,
 //! the crate's path, and the errors collected while reading them, each
 //! resolved against the catalog.
 
@@ -6,5 +6,4 @@ pub mod crate_path;
 pub mod decl;
 pub mod endpoint_ref;
 pub mod errors;
-pub mod handler_path;
 pub mod scope_name;

@@ -25,8 +25,8 @@ use fanvue_scopes::client::{CallCheck, ScopeCheck};
 use fanvue_scopes::step_up::Registration;
 use fanvue_scopes::testing::{Client, StandIn};
 use fanvue_scopes::{
-    Granted, InsufficientScope, ScopeSet, guarded, least_privilege, oauth, requirement_of,
-    requires, scopes,
+    Granted, Guarded, InsufficientScope, Requirement, ScopeSet, least_privilege, oauth, requires,
+    scopes,
 };
 use reqwest_middleware::ClientWithMiddleware;
 use std::collections::HashMap;
@@ -206,14 +206,17 @@ pub async fn configure(
 /// shortfall leads to step-up consent for just the missing scopes.
 pub fn routes() -> Routes<Shared> {
     Routes::new()
-        .get("/actions/chats", guarded!(read_chats).on_refusal(step_up))
+        .get(
+            "/actions/chats",
+            Guarded::new(read_chats).on_refusal(step_up),
+        )
         .post(
             "/actions/message",
-            guarded!(send_message).on_refusal(step_up),
+            Guarded::new(send_message).on_refusal(step_up),
         )
         .get(
             "/actions/insights",
-            guarded!(read_insights).on_refusal(step_up),
+            Guarded::new(read_insights).on_refusal(step_up),
         )
 }
 
@@ -243,19 +246,19 @@ pub const ACTIONS: [Action; 3] = [
         title: "Read your chats",
         method: "GET",
         path: "/actions/chats",
-        needs: requirement_of!(read_chats),
+        needs: *Requirement::of(&read_chats),
     },
     Action {
         title: "Send a message",
         method: "POST",
         path: "/actions/message",
-        needs: requirement_of!(send_message),
+        needs: *Requirement::of(&send_message),
     },
     Action {
         title: "Read your insights",
         method: "GET",
         path: "/actions/insights",
-        needs: requirement_of!(read_insights),
+        needs: *Requirement::of(&read_insights),
     },
 ];
 

@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use fanvue_scopes::axum::{RequireScopesLayer, Routes, bearer_token};
 use fanvue_scopes::bearer::BearerError;
-use fanvue_scopes::{Granted, InsufficientScope, ScopeSet, guarded, requires, scopes};
+use fanvue_scopes::{Granted, Guarded, InsufficientScope, ScopeSet, requires, scopes};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -42,9 +42,9 @@ pub struct AppState {
 /// guarded with its own handler's requirement before its request is read.
 pub fn routes() -> Routes<Arc<AppState>> {
     Routes::new()
-        .get("/me", guarded!(me))
-        .get("/chats", guarded!(list_chats))
-        .post("/chats/{id}/messages", guarded!(send_message))
+        .get("/me", Guarded::new(me))
+        .get("/chats", Guarded::new(list_chats))
+        .post("/chats/{id}/messages", Guarded::new(send_message))
 }
 
 pub fn router(state: Arc<AppState>) -> Router {

@@ -1,11 +1,11 @@
-use fanvue_scopes::{requirement_of, requires, scopes, Granted, InsufficientScope, Requirement};
+use fanvue_scopes::{Requirement, requires, scopes, Granted, InsufficientScope};
 
 pub struct Chats;
 
 impl Chats {
     /// An associated `async fn` handler: `in_impl` puts its route companion
     /// in the `impl` too.
-    #[requires(read:chat, in_impl)]
+    #[requires(read:chat)]
     pub async fn list(granted: Granted) -> Result<u8, InsufficientScope> {
         Ok(1)
     }
@@ -20,8 +20,8 @@ pub mod routes {
     }
 }
 
-const LIST: Requirement = requirement_of!(Chats::list);
-const SEND: Requirement = requirement_of!(routes::r#send);
+const LIST: Requirement = *Requirement::of(&Chats::list);
+const SEND: Requirement = *Requirement::of(&routes::r#send);
 
 fn main() {
     assert_eq!(LIST.all(), scopes![read:chat]);

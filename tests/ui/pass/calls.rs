@@ -1,6 +1,6 @@
 //! `calls(..)` beside scope names and `any(..)`, on sync and async handlers,
 //! and `endpoint!` in const position.
-use fanvue_scopes::{endpoint, requirement_of, requires, Endpoint, Granted, InsufficientScope, Requirement};
+use fanvue_scopes::{endpoint, Requirement, requires, Endpoint, Granted, InsufficientScope};
 
 #[requires(calls(GET "/chats/{userUuid}/messages", POST "/chats/{userUuid}/message"))]
 fn reply(granted: Granted) -> Result<(), InsufficientScope> {
@@ -18,7 +18,7 @@ fn two_groups(granted: Granted) -> Result<(), InsufficientScope> {
 }
 
 const ME: Endpoint = endpoint!(GET "/users/me");
-const GUARD: Requirement = requirement_of!(creator_chats);
+const GUARD: Requirement = *Requirement::of(&creator_chats);
 
 fn main() {
     let _ = (reply, two_groups, ME, GUARD);

@@ -2,7 +2,7 @@
 #![deny(warnings)]
 
 use fanvue_scopes::{
-    requirement_of, requires, scopes, Granted, HasScopes, InsufficientScope, Requirement, ScopeSet,
+    Requirement, requires, scopes, Granted, HasScopes, InsufficientScope, ScopeSet,
 };
 use std::fmt::Display;
 
@@ -114,7 +114,7 @@ pub async fn handler(granted: Granted, text: String) -> Result<String, Insuffici
     Ok(text)
 }
 
-pub const HANDLER: Requirement = requirement_of!(handler);
+pub const HANDLER: Requirement = *Requirement::of(&handler);
 
 fn main() {
     let granted = Granted(scopes![read:self, read:chat, write:chat, read:fan]);

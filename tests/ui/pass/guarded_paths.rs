@@ -1,8 +1,9 @@
 //! A handler is named however the code reaches it: by `use` and `use .. as`,
-//! through module paths, and as an associated fn of an inherent impl,
-//! generic or not; each way finds the same handler and requirement.
+//! a glob, module paths, and as an associated fn of an inherent impl
+//! (generic or not), a trait impl or a trait's default fn; each way finds
+//! the same handler and requirement, read from the fn itself.
 
-use fanvue_scopes::{guarded, requirement_of, requires, scopes, Granted, Guarded, InsufficientScope};
+use fanvue_scopes::{requires, scopes, Granted, Guarded, InsufficientScope, Requirement};
 
 mod handlers {
     use fanvue_scopes::{requires, Granted, InsufficientScope};
@@ -25,36 +26,78 @@ mod handlers {
 pub struct Api<T>(T);
 
 impl<T: Send + 'static> Api<T> {
-    #[requires(read:insights, in_impl)]
+    #[requires(read:insights)]
     pub async fn insights(granted: Granted) -> Result<u8, InsufficientScope> {
         Ok(3)
     }
 
     /// `Self::` inside the impl.
     pub fn route() -> Guarded<impl Copy> {
-        guarded!(Self::insights)
+        Guarded::new(Self::insights)
     }
 }
 
-/// Generic free fns share one companion whatever their arguments.
+pub trait Chats {
+    async fn list(granted: Granted) -> Result<u8, InsufficientScope>;
+
+    /// A trait's default fn.
+    #[requires(read:post)]
+    async fn posts(granted: Granted) -> Result<u8, InsufficientScope> {
+        Ok(5)
+    }
+}
+
+pub struct Server;
+
+/// A trait impl's fn: its future is more precise than the trait's.
+impl Chats for Server {
+    #[requires(read:creator)]
+    async fn list(granted: Granted) -> Result<u8, InsufficientScope> {
+        Ok(6)
+    }
+}
+
+mod glob {
+    use fanvue_scopes::{requires, Granted, InsufficientScope};
+
+    #[requires(read:media)]
+    pub async fn media(granted: Granted) -> Result<u8, InsufficientScope> {
+        Ok(7)
+    }
+}
+
+/// A fn that calls Fanvue with a borrowed client: its future borrows too,
+/// and still carries its requirement.
+#[requires(calls(GET "/users/me"))]
+async fn borrowing(granted: Granted, client: &str, _other: &'static str) -> Result<usize, InsufficientScope> {
+    Ok(client.len())
+}
+
+/// Generic free fns carry one requirement whatever their arguments.
 #[requires(read:fan)]
 async fn generic<T: Default + Send>(granted: Granted) -> Result<u8, InsufficientScope> {
     let _ = T::default();
     Ok(4)
 }
 
+use glob::*;
 use handlers::list;
 use handlers::list as list_chats;
 use handlers::nested::send as send_message;
 
 fn main() {
-    assert_eq!(guarded!(list).handler().name(), "list");
-    assert_eq!(guarded!(list_chats).handler().module_path(), guarded!(handlers::list).handler().module_path());
-    assert_eq!(guarded!(send_message).handler().requirement().all(), scopes![write:chat]);
-    assert_eq!(guarded!(handlers::nested::send).handler().name(), "send");
-    assert_eq!(guarded!(Api::<u8>::insights).handler().requirement().all(), scopes![read:insights]);
+    assert_eq!(Guarded::new(list).handler().name(), "list");
+    assert_eq!(Guarded::new(list_chats).handler().module_path(), Guarded::new(handlers::list).handler().module_path());
+    assert_eq!(Guarded::new(send_message).handler().requirement().all(), scopes![write:chat]);
+    assert_eq!(Guarded::new(handlers::nested::send).handler().name(), "send");
+    assert_eq!(Guarded::new(Api::<u8>::insights).handler().requirement().all(), scopes![read:insights]);
     assert_eq!(Api::<u8>::route().handler().name(), "insights");
-    assert_eq!(guarded!(generic::<u8>).handler().requirement().all(), scopes![read:fan]);
-    const LIST: fanvue_scopes::Requirement = requirement_of!(list_chats);
+    assert_eq!(Guarded::new(generic::<u8>).handler().requirement().all(), scopes![read:fan]);
+    const LIST: &fanvue_scopes::Requirement = Requirement::of(&list_chats);
     assert_eq!(LIST.all(), scopes![read:chat]);
+    assert_eq!(Guarded::new(Server::list).handler().requirement().all(), scopes![read:creator]);
+    assert_eq!(Guarded::new(<Server as Chats>::list).handler().name(), "list");
+    assert_eq!(Guarded::new(Server::posts).handler().requirement().all(), scopes![read:post]);
+    assert_eq!(Guarded::new(media).handler().requirement().all(), scopes![read:media]);
+    assert_eq!(Requirement::of(&borrowing).all(), scopes![read:self]);
 }
