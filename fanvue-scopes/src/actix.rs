@@ -13,73 +13,28 @@
 //! read. (actix-http answers `Expect: 100-continue` itself, before the app
 //! sees the request.)
 //!
-//! A complete program: the authentication middleware validates the bearer
-//! token and inserts a [`Granted`]; the routes are built once, before the
-//! server, so the authorize scope is known before it runs.
+//! A complete program, `examples/actix.rs` (run it with
+//! `cargo run -p fanvue-scopes --example actix --features actix-web`): the
+//! authentication middleware validates the bearer token and inserts a
+//! [`Granted`]; the routes are built once, before the server, so the
+//! authorize scope is known before it runs, and a test checks that a token
+//! holding exactly that scope passes every route.
 //!
 //! ```no_run
-//! use actix_web::body::MessageBody;
-//! use actix_web::dev::{ServiceRequest, ServiceResponse};
-//! use actix_web::middleware::{from_fn, Next};
-//! use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
-//! use fanvue_scopes::actix::{bearer_token, RequireScopes, Routes};
-//! use fanvue_scopes::bearer::BearerError;
-//! use fanvue_scopes::{Guarded, requires, scopes, Granted, InsufficientScope, ScopeSet};
-//!
-//! #[requires(read:chat)]
-//! async fn list_chats(granted: Granted) -> Result<HttpResponse, InsufficientScope> {
-//!     Ok(HttpResponse::Ok().json(["chat with a fan"]))
-//! }
-//!
-//! #[requires(write:chat)]
-//! async fn send_message(granted: Granted, text: String) -> Result<HttpResponse, InsufficientScope> {
-//!     Ok(HttpResponse::Created().body(text))
-//! }
-//!
-//! /// Stands in for real token validation: ask Fanvue, or check the token
-//! /// stored at sign-in, instead of matching a fixed string.
-//! async fn authenticate(
-//!     request: ServiceRequest,
-//!     next: Next<impl MessageBody>,
-//! ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-//!     let granted = match bearer_token(request.request()) {
-//!         Ok("demo") => ScopeSet::parse_lenient("read:self read:chat").known(),
-//!         Ok(_) => return Err(BearerError::InvalidToken.into()),
-//!         Err(refused) => return Err(refused.into()),
-//!     };
-//!     request.extensions_mut().insert(Granted(granted));
-//!     next.call(request).await
-//! }
-//!
-//! fn main() -> std::io::Result<()> {
-//!     let routes = Routes::new()
-//!         .get("/chats", Guarded::new(list_chats))
-//!         .post("/chats/{id}/messages", Guarded::new(send_message));
-//!     println!("authorize scope: {}", routes.authorize_scope());
-//!     let server = HttpServer::new(move || {
-//!         App::new()
-//!             .configure(routes.configure())
-//!             // A route whose handler has no `#[requires]`: the low-level guard.
-//!             .service(
-//!                 web::scope("/insights")
-//!                     .wrap(RequireScopes::new(scopes![read:insights]))
-//!                     .route("", web::get().to(|| async { "insights" })),
-//!             )
-//!             .wrap(from_fn(authenticate))
-//!     })
-//!     .bind(("127.0.0.1", 3000))?;
-//!     actix_web::rt::System::new().block_on(server.run())
-//! }
+#![doc = include_str!("../examples/actix.rs")]
 //! ```
 //!
 //! [`RequireScopes`] is the low-level guard, for a scope or resource whose
-//! handlers have no `#[requires]`. Its routes are counted in the authorize
-//! scope but have no identity in the listing, and it admits no `Granted`
-//! extractor.
+//! handlers have no `#[requires]`. It has no identity in the listing, it
+//! admits no `Granted` extractor, and it is built in each worker's `App`,
+//! after `run()`: so [`Routes::authorize_scope`] can't count it. Its
+//! requirement reaches [`oauth::authorize_scope_for_routes`](crate::oauth::authorize_scope_for_routes)
+//! once a worker has built it; ask for it in the authorize scope yourself,
+//! or route the handler with `#[requires]` as above.
 
 use crate::bearer::BearerError;
 use crate::error::{Refusal, admit, granted_from};
-use crate::guarded::{GuardedRoute, record_route};
+use crate::guarded::{GuardedRoute, record_route, refuse_duplicate};
 use crate::handler::Admitted;
 use crate::{
     ApiRefusal, Granted, Guarded, InsufficientScope, Requirement, ResourceMetadata, ScopeSet,
@@ -334,6 +289,13 @@ impl fmt::Debug for Routes {
 macro_rules! method_routes {
     ($($name:ident $method:literal $guard:ident,)*) => {$(
         #[doc = concat!("Routes `", $method, " path` to `handler`, behind its own guard.")]
+        ///
+        /// # Panics
+        ///
+        /// When this method and path already has a handler (parameter names
+        /// aside: `/chats/{id}` is `/chats/{chat}`), with a message naming
+        /// both handlers, as `axum::Routes` does. actix-web itself would
+        /// serve the first and never the second.
         pub fn $name<F, Args, R>(self, path: &str, handler: Guarded<F, R>) -> Self
         where
             F: Handler<Args> + Send + Sync,
@@ -381,6 +343,7 @@ impl Routes {
             args: PhantomData,
         };
         let route = GuardedRoute::new(method, path, info);
+        refuse_duplicate(self.listing(), &route);
         record_route(&route);
         let resource_path: Box<str> = path.into();
         let registration: Registration = Arc::new(move |config: &mut ServiceConfig| {

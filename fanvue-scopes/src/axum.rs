@@ -49,7 +49,7 @@
 
 use crate::bearer::BearerError;
 use crate::error::{Refusal, admit, granted_from};
-use crate::guarded::{GuardedRoute, record_route};
+use crate::guarded::{GuardedRoute, record_route, refuse_duplicate};
 use crate::handler::Admitted;
 use crate::{
     ApiRefusal, Granted, Guarded, Handler, InsufficientScope, Requirement, ResourceMetadata,
@@ -201,11 +201,6 @@ pub struct RequireScopesService<S> {
     requirement: Requirement,
 }
 
-/// Renamed [`RequireScopesService`]: in `actix`, `RequireScopes` is what
-/// users build; here it was the inner service.
-#[deprecated(since = "0.1.0", note = "renamed `RequireScopesService`")]
-pub type RequireScopes<S> = RequireScopesService<S>;
-
 impl<S, B> tower_service::Service<Request<B>> for RequireScopesService<S>
 where
     S: tower_service::Service<Request<B>, Response = Response>,
@@ -330,7 +325,9 @@ macro_rules! method_routes {
         ///
         /// # Panics
         ///
-        /// When this path already has a handler for this method, as axum does.
+        /// When this method and path already has a handler (parameter names
+        /// aside: `/chats/{id}` is `/chats/{chat}`), with a message naming
+        /// both handlers. `actix::Routes` does the same.
         pub fn $name<F, T, R>(self, path: &str, handler: Guarded<F, R>) -> Self
         where
             F: AxumHandler<T, S>,
@@ -378,6 +375,7 @@ where
             on_refusal,
         };
         let route = GuardedRoute::new(method, path, info);
+        refuse_duplicate(&self.listing, &route);
         record_route(&route);
         self.listing.push(route);
         match self.paths.iter_mut().find(|(known, _)| **known == *path) {

@@ -128,18 +128,6 @@ impl CallCheck {
         checked(self.endpoint(method, url), granted)
     }
 
-    /// Renamed [`url_with`](Self::url_with): every method here checks a
-    /// call; this one with other scopes.
-    #[deprecated(since = "0.1.0", note = "renamed `url_with`")]
-    pub fn check(
-        &self,
-        granted: ScopeSet,
-        method: &str,
-        url: &str,
-    ) -> Result<Option<Endpoint>, CallRefused> {
-        self.url_with(granted, method, url)
-    }
-
     /// [`url_with`](Self::url_with) for a URL already parsed, such as a
     /// `reqwest::Request`'s.
     pub fn parsed_url_with(
@@ -454,8 +442,9 @@ mod reqwest_middleware_impl {
             if response.url() != &url {
                 // A redirect was followed below the middleware: the call
                 // went on to another URL, which must pass too.
-                after_redirect(&self.check, granted, &method, response.url())
-                    .map_err(reqwest_middleware::Error::middleware)?;
+                after_redirect(&self.check, granted, &method, response.url()).map_err(
+                    |refused| reqwest_middleware::Error::middleware(refused.after_redirect()),
+                )?;
             }
             match endpoint {
                 Some(endpoint) if response.status() == StatusCode::FORBIDDEN => {

@@ -252,13 +252,22 @@ pub struct CallRefused {
     refused_by: RefusedBy,
 }
 
-/// Who refused a call: the check before it was sent, or Fanvue.
+/// Who refused a call, and whether it was sent: the check before it was
+/// sent, the check of a redirect reqwest had already followed, or Fanvue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RefusedBy {
-    /// The check before the call: the token's known scopes don't cover the
-    /// endpoint. Nothing was sent.
-    Check,
+    /// The check before the call, or before a redirect hop was followed:
+    /// the token's known scopes don't cover the endpoint. Nothing was sent
+    /// to it.
+    BeforeSending,
+    /// The check of the final URL of a redirect that reqwest followed
+    /// below the middleware, on a client built without
+    /// [`ScopeCheck::redirect_policy`](crate::client::ScopeCheck::redirect_policy):
+    /// the request was sent, and reached this endpoint; its response is
+    /// dropped. Build the client with the policy to refuse such a hop
+    /// before it is followed.
+    AfterRedirect,
     /// Fanvue answered `403` with a `Bearer error="insufficient_scope"`
     /// challenge, whose `scope` it needs (the endpoint's scopes if it named
     /// none it knows).
@@ -274,7 +283,16 @@ impl CallRefused {
         CallRefused {
             endpoint,
             granted,
-            refused_by: RefusedBy::Check,
+            refused_by: RefusedBy::BeforeSending,
+        }
+    }
+
+    /// The same refusal, made of a redirect already followed to `endpoint`.
+    #[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
+    pub(crate) const fn after_redirect(self) -> Self {
+        CallRefused {
+            refused_by: RefusedBy::AfterRedirect,
+            ..self
         }
     }
 
@@ -313,7 +331,7 @@ impl CallRefused {
     /// challenge named.
     pub const fn required(&self) -> ScopeSet {
         match self.refused_by {
-            RefusedBy::Check => self.endpoint.scopes(),
+            RefusedBy::BeforeSending | RefusedBy::AfterRedirect => self.endpoint.scopes(),
             RefusedBy::Fanvue { scope } => scope,
         }
     }
@@ -356,9 +374,17 @@ impl fmt::Display for CallRefused {
                 "Fanvue refused `{endpoint}` with 403 insufficient_scope: it requires `{required}`, \
                  and the token lacks some of them"
             ),
-            RefusedBy::Check => write!(
+            RefusedBy::BeforeSending => write!(
                 f,
                 "insufficient scope for `{endpoint}`: requires `{required}`; missing `{}`",
+                self.missing()
+            ),
+            RefusedBy::AfterRedirect => write!(
+                f,
+                "insufficient scope for `{endpoint}`, reached by a redirect that was followed \
+                 before it could be checked: requires `{required}`; missing `{}`; the response \
+                 is dropped (build the client with `ScopeCheck::redirect_policy` to refuse the \
+                 redirect before it is followed)",
                 self.missing()
             ),
         }

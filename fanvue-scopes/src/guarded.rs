@@ -67,6 +67,48 @@ impl fmt::Display for GuardedRoute {
     }
 }
 
+/// Panics when `route` has the method and path of one in `listing`: one
+/// handler per method and path, in both frameworks. Paths compare with
+/// their parameters' names left out, as routers match them:
+/// `/chats/{id}` and `/chats/{chat}` are one route.
+///
+/// A route table is written by the app's programmer, not read from a
+/// request, and axum panics on the same mistake: the message names both
+/// handlers, at start-up, before a connection is accepted.
+#[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+pub(crate) fn refuse_duplicate<'a>(
+    listing: impl IntoIterator<Item = &'a GuardedRoute>,
+    route: &GuardedRoute,
+) {
+    if let Some(first) = listing
+        .into_iter()
+        .find(|known| known.method == route.method && same_path(&known.path, &route.path))
+    {
+        panic!(
+            "`{} {}` is routed twice, to `{}` and to `{}`: a method and path has one handler; \
+             remove one route, or give it another path",
+            route.method,
+            route.path,
+            first.handler.name(),
+            route.handler.name(),
+        );
+    }
+}
+
+/// Whether two route paths match the same requests: equal, segment by
+/// segment, with any `{..}` parameter equal to any other.
+fn same_path(a: &str, b: &str) -> bool {
+    let parameter = |segment: &str| segment.starts_with('{') && segment.ends_with('}');
+    let (mut a, mut b) = (a.split('/'), b.split('/'));
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x == y || (parameter(x) && parameter(y)) => {}
+            _ => return false,
+        }
+    }
+}
+
 /// Everything recorded in this process. A router built again, or once per
 /// worker thread, adds nothing: each distinct entry is kept once.
 struct Recorded {
@@ -126,8 +168,16 @@ pub fn least_privilege_for_routes() -> ScopeSet {
     })
 }
 
-/// Renamed [`least_privilege_for_routes`]: one name for the least-privilege idea.
-#[deprecated(since = "0.1.0", note = "renamed `least_privilege_for_routes`")]
-pub fn required_by_guarded_routes() -> ScopeSet {
-    least_privilege_for_routes()
+#[cfg(test)]
+mod tests {
+    use super::same_path;
+
+    #[test]
+    fn paths_are_one_route_when_only_parameter_names_differ() {
+        assert!(same_path("/chats/{id}", "/chats/{chat}"));
+        assert!(same_path("/dup", "/dup"));
+        assert!(!same_path("/chats/{id}", "/chats/unread"));
+        assert!(!same_path("/chats", "/chats/"));
+        assert!(!same_path("/chats/{id}", "/chats/{id}/messages"));
+    }
 }

@@ -11,7 +11,6 @@
 //! authorize scope come from the same place.
 
 use crate::Requirement;
-use std::future::Future;
 
 /// The future of a `#[requires]` route handler: it carries the handler's
 /// requirement in its type, where [`Guarded::new`] and
@@ -20,7 +19,7 @@ use std::future::Future;
 /// `#[requires]` makes an `async fn` that takes [`Granted`](crate::Granted)
 /// return `impl Future<Output = ..> + RequiresScopes`; nothing else
 /// implements it.
-pub trait RequiresScopes: Future + private::Sealed {
+pub trait RequiresScopes: private::Sealed {
     /// The handler's requirement.
     const REQUIREMENT: &'static Requirement;
 }

@@ -149,14 +149,10 @@ pub use error::{
     CallRefused, InsufficientScope, ParseScopeSetError, RefusedBy, Unauthenticated, Unguarded,
     UnknownScope,
 };
-#[allow(deprecated)]
-pub use guarded::{
-    GuardedRoute, guarded_routes, least_privilege_for_routes, required_by_guarded_routes,
-};
+pub use guarded::{GuardedRoute, guarded_routes, least_privilege_for_routes};
 pub use handler::{ApiRefusal, Guarded, GuardedHandler, Handler, RequiresScopes, ResourceMetadata};
 #[cfg(feature = "registry")]
-#[allow(deprecated)]
-pub use registry::{handlers, least_privilege_for_handlers, required_by_all_handlers};
+pub use registry::{handlers, least_privilege_for_handlers};
 pub use requirement::{Granted, HasScopes, Requirement, least_privilege};
 pub use response::WWW_AUTHENTICATE;
 pub use scope::{Resource, Scope};

@@ -110,10 +110,7 @@ pub fn protected_resource_metadata(resource: &str) -> String {
 }
 
 #[cfg(feature = "oauth2")]
-#[allow(deprecated)]
-pub use self::oauth2_interop::{
-    authorize_scope_list, authorize_scopes, granted_scopes, token_response_scopes,
-};
+pub use self::oauth2_interop::{authorize_scope_list, token_response_scopes};
 
 /// Conversions to and from the `oauth2` crate.
 #[cfg(feature = "oauth2")]
@@ -188,19 +185,5 @@ mod oauth2_interop {
             .into_iter()
             .filter_map(|scope| Scope::try_from(scope).ok())
             .collect()
-    }
-
-    /// Renamed [`authorize_scope_list`]: `authorize_scope` and this differed
-    /// by one letter.
-    #[deprecated(since = "0.1.0", note = "renamed `authorize_scope_list`")]
-    pub fn authorize_scopes(scopes: ScopeSet) -> Vec<oauth2::Scope> {
-        authorize_scope_list(scopes)
-    }
-
-    /// Renamed [`token_response_scopes`]: `HasScopes::granted_scopes` means
-    /// something else.
-    #[deprecated(since = "0.1.0", note = "renamed `token_response_scopes`")]
-    pub fn granted_scopes<'a>(scopes: impl IntoIterator<Item = &'a oauth2::Scope>) -> ScopeSet {
-        token_response_scopes(scopes)
     }
 }

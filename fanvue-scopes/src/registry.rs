@@ -26,9 +26,3 @@ pub fn handlers() -> impl Iterator<Item = &'static Handler> {
 pub fn least_privilege_for_handlers() -> ScopeSet {
     least_privilege(handlers().map(Handler::requirement))
 }
-
-/// Renamed [`least_privilege_for_handlers`]: one name for the least-privilege idea.
-#[deprecated(since = "0.1.0", note = "renamed `least_privilege_for_handlers`")]
-pub fn required_by_all_handlers() -> ScopeSet {
-    least_privilege_for_handlers()
-}

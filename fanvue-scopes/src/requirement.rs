@@ -82,27 +82,25 @@ impl Requirement {
         }
     }
 
-    /// A smallest set that satisfies this requirement: all of [`all`](Self::all),
-    /// and from each `any` group a scope already in `preferred` or else its
-    /// first in `scopes.toml` order.
-    pub const fn least_privilege_given(&self, preferred: ScopeSet) -> ScopeSet {
+    /// The scopes to hold so that this requirement passes, given that
+    /// `preferred` is held already (a token's grant, or what an app's
+    /// registration allows): every scope of [`all`](Self::all); from each
+    /// `any` group met by `preferred`, its first scope there; and for the
+    /// groups `preferred` leaves unmet, a smallest set that meets them all,
+    /// as [`least_privilege`] chooses it.
+    pub fn least_privilege_given(&self, preferred: ScopeSet) -> ScopeSet {
         let mut scopes = self.all;
-        let mut index = 0;
-        while index < self.any.len() {
-            let group = self.any[index];
-            let choice = if group.intersects(scopes) {
-                ScopeSet::EMPTY
-            } else if group.intersects(preferred) {
-                group.intersection(preferred)
-            } else {
-                group
-            };
-            if let Some(first) = choice.first() {
-                scopes = scopes.with(first);
+        let mut unmet = Vec::new();
+        for &group in self.any {
+            if group.intersects(scopes) {
+                continue;
             }
-            index += 1;
+            match group.intersection(preferred).first() {
+                Some(held) => scopes = scopes.with(held),
+                None => unmet.push(group),
+            }
         }
-        scopes
+        scopes.union(smallest_cover(scopes, unmet))
     }
 }
 
@@ -142,8 +140,24 @@ impl fmt::Display for Requirement {
 /// The least-privilege scope set for several requirements: what an app must
 /// request in its OAuth authorize URL so that every one of them can pass.
 ///
-/// Every "all of" scope is taken; an `any(..)` group already met by those is
-/// left alone, otherwise its first scope in `scopes.toml` order is added.
+/// Every "all of" scope is taken, and then as few scopes as will meet
+/// every `any(..)` group those leave unmet: of the smallest such sets, the
+/// first in `scopes.toml` order (the one holding the earliest scope where
+/// two differ). The answer does not depend on the order of the
+/// requirements.
+///
+/// ```
+/// use fanvue_scopes::{least_privilege, scopes, Requirement};
+///
+/// static FANS: Requirement = Requirement::new(scopes![], &[scopes![read:fan, read:creator]]);
+/// static MEDIA: Requirement = Requirement::new(scopes![], &[scopes![read:creator, read:media]]);
+/// // `read:creator` alone lets both pass.
+/// assert_eq!(least_privilege([&FANS, &MEDIA]), scopes![read:creator]);
+/// assert_eq!(least_privilege([&MEDIA, &FANS]), scopes![read:creator]);
+/// ```
+///
+/// With 15 scopes an exact search is cheap: it looks only at the scopes of
+/// the groups left unmet, smallest sets first.
 pub fn least_privilege<'a>(requirements: impl IntoIterator<Item = &'a Requirement>) -> ScopeSet {
     let requirements: Vec<&Requirement> = requirements.into_iter().collect();
     let required = requirements
@@ -151,9 +165,71 @@ pub fn least_privilege<'a>(requirements: impl IntoIterator<Item = &'a Requiremen
         .fold(ScopeSet::EMPTY, |scopes, requirement| {
             scopes.union(requirement.all)
         });
-    requirements.iter().fold(required, |scopes, requirement| {
-        scopes.union(requirement.least_privilege_given(scopes))
-    })
+    let groups = requirements
+        .iter()
+        .flat_map(|requirement| requirement.any.iter().copied());
+    required.union(smallest_cover(required, groups))
+}
+
+/// Of the smallest sets that meet every group `held` leaves unmet, the
+/// first in `scopes.toml` order. An empty group can't be met and is left
+/// out.
+fn smallest_cover(held: ScopeSet, groups: impl IntoIterator<Item = ScopeSet>) -> ScopeSet {
+    let mut unmet: Vec<ScopeSet> = Vec::new();
+    for group in groups {
+        if group.is_empty() || group.intersects(held) || unmet.contains(&group) {
+            continue;
+        }
+        unmet.push(group);
+    }
+    // A group that holds another is met whenever that one is.
+    let implied: Vec<bool> = unmet
+        .iter()
+        .enumerate()
+        .map(|(index, group)| {
+            unmet.iter().enumerate().any(|(other, smaller)| {
+                other != index && group.contains_all(*smaller) && *group != *smaller
+            })
+        })
+        .collect();
+    let unmet: Vec<ScopeSet> = unmet
+        .into_iter()
+        .zip(implied)
+        .filter_map(|(group, implied)| (!implied).then_some(group))
+        .collect();
+    let candidates: Vec<crate::Scope> = unmet
+        .iter()
+        .fold(ScopeSet::EMPTY, |scopes, group| scopes.union(*group))
+        .iter()
+        .collect();
+    // Sets of each size in turn, each size's in lexicographic order of
+    // their scopes' positions: the first that meets every group is the
+    // answer.
+    for size in 0..=candidates.len() {
+        let mut pick: Vec<usize> = (0..size).collect();
+        loop {
+            let set = pick
+                .iter()
+                .fold(ScopeSet::EMPTY, |set, &index| set.with(candidates[index]));
+            if unmet.iter().all(|group| group.intersects(set)) {
+                return set;
+            }
+            // The next combination: raise the last position that can rise.
+            let Some(position) = (0..size)
+                .rev()
+                .find(|&position| pick[position] < candidates.len() - size + position)
+            else {
+                break;
+            };
+            pick[position] += 1;
+            for next in position + 1..size {
+                pick[next] = pick[next - 1] + 1;
+            }
+        }
+    }
+    // Every candidate together meets every group, so the search above ends
+    // at the last size at the latest.
+    candidates.into_iter().fold(ScopeSet::EMPTY, ScopeSet::with)
 }
 
 /// Anything that carries the scopes a caller was granted: a validated

@@ -196,18 +196,18 @@ impl Registration {
         &self,
         routes: impl IntoIterator<Item = &'a GuardedRoute>,
     ) -> Result<(), UnregisteredRoutes> {
-        let routes: Vec<(GuardedRoute, ScopeSet)> = routes
+        let routes: Vec<GuardedRoute> = routes
             .into_iter()
             .filter(|route| !route.requirement().is_satisfied_by(self.allowed))
-            .map(|route| {
-                let needed = route.requirement().least_privilege_given(self.allowed);
-                (route.clone(), needed.difference(self.allowed))
-            })
+            .cloned()
             .collect();
         if routes.is_empty() {
             Ok(())
         } else {
-            Err(UnregisteredRoutes { routes })
+            Err(UnregisteredRoutes {
+                routes,
+                allowed: self.allowed,
+            })
         }
     }
 }
@@ -311,31 +311,91 @@ impl std::error::Error for NotRegistered {}
 /// Routes whose handlers need scopes the app's registration does not allow.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnregisteredRoutes {
-    routes: Vec<(GuardedRoute, ScopeSet)>,
+    routes: Vec<GuardedRoute>,
+    allowed: ScopeSet,
 }
 
 impl UnregisteredRoutes {
-    /// Each route, and the scopes the registration lacks for it.
-    pub fn routes(&self) -> &[(GuardedRoute, ScopeSet)] {
+    /// The routes whose requirement the registration can't meet.
+    pub fn routes(&self) -> &[GuardedRoute] {
         &self.routes
+    }
+
+    /// What the registration lacks for `route`: each required scope it
+    /// does not allow, and each `any(..)` group it allows none of, whole
+    /// (ticking any one scope of such a group would do).
+    pub fn lacking(&self, route: &GuardedRoute) -> (ScopeSet, Vec<ScopeSet>) {
+        let requirement = route.requirement();
+        let groups = requirement
+            .any()
+            .iter()
+            .copied()
+            .filter(|group| !group.intersects(self.allowed))
+            .collect();
+        (requirement.all().difference(self.allowed), groups)
     }
 }
 
 impl fmt::Display for UnregisteredRoutes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("the app's Fanvue registration does not allow what these routes need; tick the scopes in the Fanvue developer area:")?;
-        for (route, missing) in &self.routes {
+        for route in &self.routes {
             write!(
                 f,
-                "\n  {} {} ({} in {}) needs `{missing}`",
+                "\n  {} {} ({} in {}) needs ",
                 route.method(),
                 route.path(),
                 route.handler().name(),
                 route.handler().module_path()
             )?;
+            let (missing, groups) = self.lacking(route);
+            let mut needs = Vec::new();
+            if !missing.is_empty() {
+                needs.push(format!("`{missing}`"));
+            }
+            for group in groups {
+                let names: Vec<String> = group.iter().map(|scope| format!("`{scope}`")).collect();
+                needs.push(format!("one of {}", names.join(", ")));
+            }
+            f.write_str(&needs.join(" and "))?;
         }
         Ok(())
     }
 }
 
 impl std::error::Error for UnregisteredRoutes {}
+
+#[cfg(test)]
+mod registration_tests {
+    use super::Registration;
+    use crate::guarded::GuardedRoute;
+    use crate::{Handler, Requirement, scopes};
+
+    static FANS: Requirement =
+        Requirement::new(scopes![read:self], &[scopes![read:fan, read:creator]]);
+
+    #[test]
+    fn an_unmet_any_group_is_named_whole() {
+        let route = GuardedRoute::new("GET", "/fans", Handler::__new("fans", "app", &FANS));
+        let error = Registration::new(scopes![read:chat])
+            .check_routes([&route])
+            .expect_err("neither read:fan nor read:creator is registered");
+        let message = error.to_string();
+        assert!(
+            message.contains(
+                "GET /fans (fans in app) needs `read:self` and one of `read:fan`, `read:creator`"
+            ),
+            "{message}"
+        );
+        assert_eq!(
+            error.lacking(&route),
+            (scopes![read:self], vec![scopes![read:fan, read:creator]])
+        );
+        // One scope of the group is enough.
+        assert!(
+            Registration::new(scopes![read:self, read:creator])
+                .check_routes([&route])
+                .is_ok()
+        );
+    }
+}

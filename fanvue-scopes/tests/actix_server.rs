@@ -282,6 +282,50 @@ fn bearer_credentials_follow_rfc_6750() {
     );
 }
 
+/// A panic's message, as `catch_unwind` hands it back.
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    match panic.downcast::<String>() {
+        Ok(message) => *message,
+        Err(panic) => panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+#[test]
+fn a_second_handler_for_a_method_and_path_is_refused_naming_both() {
+    let panic = std::panic::catch_unwind(|| {
+        Routes::new()
+            .get("/dup", Guarded::new(list_chats))
+            .get("/dup", Guarded::new(insights_page))
+    })
+    .expect_err("one handler per method and path");
+    let message = panic_message(panic);
+    assert!(message.contains("`GET /dup` is routed twice"), "{message}");
+    assert!(
+        message.contains("`list_chats` and to `insights_page`"),
+        "{message}"
+    );
+    // Parameter names aside, a path is the same route.
+    let panic = std::panic::catch_unwind(|| {
+        Routes::new()
+            .get("/chats/{id}/messages", Guarded::new(list_messages))
+            .get("/chats/{chat}/messages", Guarded::new(list_chats))
+    })
+    .expect_err("one handler per method and path");
+    assert!(panic_message(panic).contains("to `list_messages` and to `list_chats`"));
+    // Another method on the same path is another route.
+    assert_eq!(
+        Routes::new()
+            .get("/dup", Guarded::new(list_chats))
+            .post("/dup", Guarded::new(send_message))
+            .listing()
+            .len(),
+        2
+    );
+}
+
 #[test]
 fn each_method_of_a_path_has_its_own_guard() {
     let server = Server::start();
@@ -379,4 +423,67 @@ fn a_page_answers_a_shortfall_with_its_own_responder() {
             Some("/step-up?missing=read:insights")
         );
     });
+}
+
+/// The `actix` module's complete program (`examples/actix.rs`), run as its
+/// own process: the authorize scope it prints is all a token needs to pass
+/// every route it serves, and no more than they need.
+#[test]
+fn the_module_docs_program_asks_for_what_its_routes_need() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    // Integration tests live in target/<profile>/deps; examples beside.
+    let exe = std::env::current_exe().expect("the test's path");
+    let binary = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>")
+        .join("examples")
+        .join("actix");
+    let mut child = Killed(
+        Command::new(&binary)
+            .env("PORT", "0")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("{}: {error}", binary.display())),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().expect("stdout")).lines();
+    let mut next_line = || lines.next().expect("a line").expect("utf-8");
+    let scope = next_line();
+    let scope = scope
+        .strip_prefix("authorize scope: ")
+        .expect("the scope first");
+    let listening = next_line();
+    let address: SocketAddr = listening
+        .strip_prefix("listening on http://")
+        .expect("then the address")
+        .parse()
+        .expect("an address");
+    assert_eq!(
+        scope,
+        "openid offline_access offline read:chat write:chat read:insights"
+    );
+    // `demo` holds exactly the printed scope: every route lets it pass.
+    for (method, path, status) in [
+        ("GET", "/chats", 200),
+        ("POST", "/chats/7/messages", 201),
+        ("GET", "/insights/earnings", 200),
+    ] {
+        let response = request(address, method, path, Some("demo"));
+        assert_eq!(
+            response.status, status,
+            "{method} {path}: {}",
+            response.body
+        );
+    }
+    let short = request(address, "GET", "/insights/earnings", Some("demo-reader"));
+    assert_insufficient(&short, "read:insights", &["read:insights"]);
 }

@@ -388,6 +388,33 @@ mod mistakes {
         Ok(text)
     }
 
+    #[test]
+    fn a_second_handler_for_a_method_and_path_is_refused_naming_both() {
+        let message = |panic: Box<dyn std::any::Any + Send>| match panic.downcast::<String>() {
+            Ok(message) => *message,
+            Err(_) => String::new(),
+        };
+        let panic = std::panic::catch_unwind(|| {
+            Routes::<()>::new()
+                .get("/dup", Guarded::new(list_messages))
+                .get("/dup", Guarded::new(forgotten))
+        })
+        .expect_err("one handler per method and path");
+        let panic = message(panic);
+        assert!(panic.contains("`GET /dup` is routed twice"), "{panic}");
+        assert!(
+            panic.contains("`list_messages` and to `forgotten`"),
+            "{panic}"
+        );
+        let panic = std::panic::catch_unwind(|| {
+            Routes::<()>::new()
+                .post("/chats/{id}", Guarded::new(send_message))
+                .post("/chats/{chat}", Guarded::new(mismatched))
+        })
+        .expect_err("parameter names aside, one route");
+        assert!(message(panic).contains("`send_message` and to `mismatched`"));
+    }
+
     async fn authenticate(mut request: Request, next: Next) -> Response {
         let granted = match request.headers().get("authorization").map(|v| v.as_bytes()) {
             Some(b"Bearer full") => "read:self read:chat write:chat",

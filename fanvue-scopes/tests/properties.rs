@@ -135,3 +135,71 @@ fn a_one_mebibyte_scope_string_parses() {
     let error = text.parse::<ScopeSet>().unwrap_err().to_string();
     assert!(error.len() < 200, "the error does not echo the whole input");
 }
+
+/// A requirement of a few scopes, and up to three `any(..)` groups.
+fn requirement() -> impl Strategy<Value = Requirement> {
+    let sparse = || {
+        proptest::collection::vec(0..Scope::COUNT, 0..3).prop_map(|indices| {
+            indices
+                .into_iter()
+                .fold(ScopeSet::EMPTY, |set, i| set.with(Scope::ALL[i]))
+        })
+    };
+    let group = proptest::collection::vec(0..Scope::COUNT, 1..4).prop_map(|indices| {
+        indices
+            .into_iter()
+            .fold(ScopeSet::EMPTY, |set, i| set.with(Scope::ALL[i]))
+    });
+    (sparse(), proptest::collection::vec(group, 0..4)).prop_map(|(all, any)| {
+        // `Requirement` borrows its groups for `'static`, as generated code's do.
+        Requirement::new(all, Vec::leak(any))
+    })
+}
+
+/// The least privilege by brute force: every one of the 2^15 sets, the
+/// smallest that lets every requirement pass, ties to the first in
+/// `scopes.toml` order (compared as the lists of their scopes' positions).
+fn least_privilege_by_brute_force(requirements: &[Requirement]) -> ScopeSet {
+    let positions =
+        |set: ScopeSet| -> Vec<usize> { set.iter().map(|scope| scope as usize).collect() };
+    (0..1u64 << Scope::COUNT)
+        .map(ScopeSet::from_bits_truncate)
+        .filter(|set| {
+            requirements
+                .iter()
+                .all(|requirement| requirement.is_satisfied_by(*set))
+        })
+        .min_by_key(|set| (set.len(), positions(*set)))
+        .expect("every scope together satisfies any requirement with no empty group")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn least_privilege_is_the_first_smallest_set_in_any_order(
+        requirements in proptest::collection::vec(requirement(), 0..6),
+        rotation in 0usize..6,
+    ) {
+        let expected = least_privilege_by_brute_force(&requirements);
+        prop_assert_eq!(fanvue_scopes::least_privilege(&requirements), expected);
+        let mut reordered = requirements.clone();
+        reordered.reverse();
+        if !reordered.is_empty() {
+            let by = rotation % reordered.len();
+            reordered.rotate_left(by);
+        }
+        prop_assert_eq!(fanvue_scopes::least_privilege(&reordered), expected);
+    }
+}
+
+#[test]
+fn least_privilege_takes_the_one_scope_that_meets_two_groups() {
+    use fanvue_scopes::{least_privilege, scopes};
+    static FANS: Requirement =
+        Requirement::new(ScopeSet::EMPTY, &[scopes![read:fan, read:creator]]);
+    static MEDIA: Requirement =
+        Requirement::new(ScopeSet::EMPTY, &[scopes![read:creator, read:media]]);
+    assert_eq!(least_privilege([&FANS, &MEDIA]), scopes![read:creator]);
+    assert_eq!(least_privilege([&MEDIA, &FANS]), scopes![read:creator]);
+}

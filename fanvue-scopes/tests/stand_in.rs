@@ -361,6 +361,7 @@ mod fanvue_answers {
                     .expect_err("the redirect is refused");
                 let refused = call_refused(&error).unwrap_or_else(|| panic!("{path}: {error}"));
                 assert_eq!(refused.endpoint(), Endpoint::ListChats, "{path}");
+                assert_eq!(refused.refused_by(), RefusedBy::BeforeSending, "{path}");
             }
             assert_eq!(server.chats_reached.load(Ordering::SeqCst), 0);
             // A token that may read chats follows it.
@@ -390,8 +391,15 @@ mod fanvue_answers {
                 .expect_err("the redirect's target is refused");
             let refused = call_refused(&error).expect("a CallRefused");
             assert_eq!(refused.endpoint(), Endpoint::ListChats);
-            // reqwest followed it below the middleware: it was reached.
+            // reqwest followed it below the middleware: it was reached,
+            // and the refusal says so.
             assert_eq!(server.chats_reached.load(Ordering::SeqCst), 1);
+            assert_eq!(refused.refused_by(), RefusedBy::AfterRedirect);
+            assert!(
+                refused
+                    .to_string()
+                    .contains("followed before it could be checked")
+            );
         });
     }
 }

@@ -608,6 +608,8 @@ fn wrap(
             };
             let lifetimes = name_lifetimes(sig);
             let captures = (!lifetimes.is_empty()).then(|| {
+                // Lints would take the lifetimes named here for the user's.
+                attrs.push(syn::parse_quote!(#[allow(clippy::needless_lifetimes)]));
                 quote!(+ #krate::__private::Captures<(#(&#lifetimes (),)*)>)
             });
             let future = quote_spanned! {impl_span=>
@@ -668,9 +670,10 @@ fn name_lifetimes(sig: &mut Signature) -> Vec<syn::Lifetime> {
     }
     for lifetime in &lifetimes[declared..] {
         if lifetime.ident.to_string().starts_with("__fanvue_scopes_") {
-            sig.generics
-                .params
-                .insert(0, syn::GenericParam::Lifetime(syn::LifetimeParam::new(lifetime.clone())));
+            sig.generics.params.insert(
+                0,
+                syn::GenericParam::Lifetime(syn::LifetimeParam::new(lifetime.clone())),
+            );
         }
     }
     lifetimes
@@ -682,10 +685,7 @@ fn name_lifetimes(sig: &mut Signature) -> Vec<syn::Lifetime> {
 fn name_elided(tokens: TokenStream, lifetimes: &mut Vec<syn::Lifetime>) -> TokenStream {
     use proc_macro2::{Delimiter, Group, TokenTree};
     let fresh = |lifetimes: &mut Vec<syn::Lifetime>, span: Span| {
-        let lifetime = syn::Lifetime::new(
-            &format!("'__fanvue_scopes_{}", lifetimes.len()),
-            span,
-        );
+        let lifetime = syn::Lifetime::new(&format!("'__fanvue_scopes_{}", lifetimes.len()), span);
         lifetimes.push(lifetime.clone());
         lifetime
     };
@@ -696,7 +696,8 @@ fn name_elided(tokens: TokenStream, lifetimes: &mut Vec<syn::Lifetime>) -> Token
         match &token {
             TokenTree::Punct(punct) if punct.as_char() == '&' => {
                 out.extend([token.clone()]);
-                let has_lifetime = matches!(tokens.peek(), Some(TokenTree::Punct(next)) if next.as_char() == '\'');
+                let has_lifetime =
+                    matches!(tokens.peek(), Some(TokenTree::Punct(next)) if next.as_char() == '\'');
                 if !has_lifetime {
                     fresh(lifetimes, punct.span()).to_tokens(&mut out);
                 }
@@ -730,7 +731,8 @@ fn name_elided(tokens: TokenStream, lifetimes: &mut Vec<syn::Lifetime>) -> Token
                 if own_parameters || group.delimiter() == Delimiter::Brace {
                     out.extend([token.clone()]);
                 } else {
-                    let mut named = Group::new(group.delimiter(), name_elided(group.stream(), lifetimes));
+                    let mut named =
+                        Group::new(group.delimiter(), name_elided(group.stream(), lifetimes));
                     named.set_span(group.span());
                     out.extend([TokenTree::Group(named)]);
                 }
