@@ -3,7 +3,7 @@
 //! body.
 
 use crate::emit::scope_set;
-use crate::input::crate_path::CratePath;
+use crate::input::crate_path::{self, CratePath};
 use crate::input::endpoint_ref::{self, EndpointRef};
 use crate::input::errors::Errors;
 use crate::input::scope_name::{self, ScopeName};
@@ -215,7 +215,22 @@ pub fn requires(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream
         None => find_granted_param(&mut function.sig),
     };
     let source = errors.finish_with(source)?;
-    let krate = args.krate.unwrap_or_default();
+    let krate = match args.krate {
+        Some(krate) => krate,
+        None => {
+            if let Some(name) = crate_path::renamed_dependency() {
+                return Err(syn::Error::new(
+                    Span::call_site(),
+                    format!(
+                        "this crate's Cargo.toml renames fanvue-scopes `{name}`, so the code \
+                         `#[requires]` writes can't name it `fanvue_scopes`: add `crate = {name}`, \
+                         as in `#[{name}::requires(read:chat, crate = {name})]`"
+                    ),
+                ));
+            }
+            CratePath::default()
+        }
+    };
     wrap(function, &krate, &requirement, source)
 }
 
@@ -311,8 +326,8 @@ fn check_signature(function: &Function, errors: &mut Errors) {
             format!(
                 "`#[{name}(..)]` makes actix-web register this fn as a route of its own, \
                  beyond the reach of the route guard `#[requires]` needs; remove it and route \
-                 the fn with `guarded!` in `fanvue_scopes::actix::Routes`, such as \
-                 `Routes::new().{method}(\"/path\", guarded!({fn_name}))`",
+                 the fn with `Guarded::new` in `fanvue_scopes::actix::Routes`, such as \
+                 `Routes::new().{method}(\"/path\", Guarded::new({fn_name}))`",
                 method = if name == "route" || name == "routes" {
                     "get"
                 } else {
@@ -826,7 +841,7 @@ mod tests {
             error.contains("`#[get(..)]` makes actix-web register this fn"),
             "{error}"
         );
-        assert!(error.contains("guarded!(list_chats)"), "{error}");
+        assert!(error.contains("Guarded::new(list_chats)"), "{error}");
         // Another attribute that happens to be called `get` is left alone.
         let expanded = requires(
             quote!(read:chat),
