@@ -97,7 +97,7 @@ async fn reply_to_fan(granted: Granted, fanvue: &Fanvue, fan: &str) -> Result<()
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. The authorize request asks for what the app's calls need, and no more.
-    let needed = least_privilege(&[*Requirement::of(&whoami), *Requirement::of(&reply_to_fan)]);
+    let needed = least_privilege([Requirement::of(&whoami), Requirement::of(&reply_to_fan)]);
     let scope = oauth::authorize_scope(needed);
     let scope = scope.replace(' ', "%20");
     println!(

@@ -1,6 +1,7 @@
 //! A complete axum app guarded by Fanvue scopes: the program the README shows.
 //!
-//! `cargo run -p fanvue-scopes --example quickstart --features axum`, then
+//! `cargo run -p fanvue-scopes --example quickstart --features axum` (or
+//! `PORT=3001 ..` when 3000 is taken), then
 //! `curl -H 'Authorization: Bearer demo' localhost:3000/chats`.
 
 use axum::Json;
@@ -46,6 +47,8 @@ async fn main() -> std::io::Result<()> {
     let app = routes
         .into_router()
         .layer(middleware::from_fn(authenticate));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    let port = std::env::var("PORT").map_or(Ok(3000), |port| port.parse::<u16>());
+    let port = port.map_err(|_| std::io::Error::other("PORT is not a port number"))?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     axum::serve(listener, app).await
 }

@@ -28,7 +28,7 @@
 //! handlers have no `#[requires]`. It has no identity in the listing, it
 //! admits no `Granted` extractor, and it is built in each worker's `App`,
 //! after `run()`: so [`Routes::authorize_scope`] can't count it. Its
-//! requirement reaches [`oauth::authorize_scope_for_routes`](crate::oauth::authorize_scope_for_routes)
+//! requirement reaches [`oauth::authorize_scope_for_routes`]
 //! once a worker has built it; ask for it in the authorize scope yourself,
 //! or route the handler with `#[requires]` as above.
 

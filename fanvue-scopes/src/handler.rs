@@ -43,6 +43,8 @@ mod private {
             and no `self`: its future carries the requirement the route guard reads",
     note = "a sync fn, or one that reads its grant with `from = ..`, is guarded in its body only, \
             after the request is read: route an `async fn` that takes `Granted` and calls it",
+    note = "the requirement is read from the fn given, never from its name: a fn without \
+            `#[requires]` named like one with it (a local fn shadowing a glob import) is not one",
     note = "above `#[requires]`, an actix-web route attribute such as `#[get(..)]` turns the fn into \
             a service: remove it, and route the fn with `actix::Routes`"
 )]

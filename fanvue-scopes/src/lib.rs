@@ -52,7 +52,7 @@
 //! builds the `scope` of an authorize request from what the handlers
 //! require: [`oauth::authorize_scope_for_routes`] is the least-privilege
 //! string for every route the app guards, and [`least_privilege`] takes
-//! any list of requirements, such as `*Requirement::of(&handler)`s. With the
+//! any list of requirements, such as `Requirement::of(&handler)`s. With the
 //! `registry` feature, `oauth::authorize_scope_for_handlers` covers every
 //! `#[requires]` fn in the program.
 //!

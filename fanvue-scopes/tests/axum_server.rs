@@ -620,3 +620,30 @@ fn a_trickled_body_gets_408_and_an_idle_keep_alive_connection_is_closed() {
     assert!(closed.is_ok(), "{closed:?}");
     assert_eq!(first_status(&String::from_utf8_lossy(&all)), Some(200));
 }
+
+/// The README's sentence about the example server's limits is read from
+/// the code.
+#[test]
+fn the_readme_states_the_serving_limits_of_the_code() {
+    let readme = include_str!("../../README.md").replace('\n', " ");
+    let limits = serve::Limits::default();
+    let connections = limits.max_connections.to_string();
+    let (thousands, rest) = connections.split_at(connections.len() - 3);
+    for stated in [
+        format!("a {} KiB body limit", app::MAX_BODY_BYTES / 1024),
+        format!(
+            "a {} s deadline for request headers",
+            limits.header_read_timeout.as_secs()
+        ),
+        format!(
+            "a {} s deadline per request, body included",
+            limits.request_timeout.as_secs()
+        ),
+        format!(
+            "a cap of {thousands},{rest} open connections with {} KiB of read buffer each",
+            limits.max_buf_size / 1024
+        ),
+    ] {
+        assert!(readme.contains(&stated), "README.md should say {stated:?}");
+    }
+}

@@ -248,6 +248,86 @@ fn the_readme_shows_the_quickstart_example_as_it_is() {
     );
 }
 
+/// Every path the README names in backticks, from the repository's root,
+/// is there (build output under `target/` aside).
+#[test]
+fn every_path_the_readme_names_exists() {
+    let readme = include_str!("../../README.md");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut checked = 0;
+    for (index, quoted) in readme.split('`').enumerate() {
+        let is_path = index % 2 == 1
+            && quoted.contains('/')
+            && !quoted.starts_with('/')
+            && !quoted.starts_with("target/")
+            && !quoted.contains(|c: char| c.is_whitespace() || "{}:\"=<>*".contains(c))
+            && quoted.starts_with(|c: char| c.is_ascii_alphabetic());
+        if is_path {
+            assert!(
+                root.join(quoted).exists(),
+                "README.md names `{quoted}`, which is not there"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "found only {checked} paths in README.md");
+}
+
+/// Every `cargo run -p fanvue-scopes --example NAME --features ..` in the
+/// README names an example that exists, with the features it requires.
+#[test]
+fn every_example_command_in_the_readme_runs_as_written() {
+    let readme = include_str!("../../README.md");
+    let manifest: toml::Table = include_str!("../Cargo.toml").parse().expect("Cargo.toml");
+    let examples = manifest["example"].as_array().expect("[[example]] tables");
+    let mut commands = 0;
+    for command in readme
+        .split('`')
+        .filter(|text| text.starts_with("cargo run -p fanvue-scopes --example "))
+    {
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let name = words[words
+            .iter()
+            .position(|word| *word == "--example")
+            .expect("--example")
+            + 1];
+        let features: Vec<&str> = words
+            .iter()
+            .position(|word| *word == "--features")
+            .map(|at| words[at + 1].split(',').collect())
+            .unwrap_or_default();
+        let example = examples
+            .iter()
+            .find(|example| example["name"].as_str() == Some(name))
+            .unwrap_or_else(|| panic!("`{command}`: no example `{name}`"));
+        let required = example.get("required-features").and_then(|f| f.as_array());
+        for feature in required.into_iter().flatten() {
+            let feature = feature.as_str().expect("a feature name");
+            assert!(
+                features.contains(&feature),
+                "`{command}` lacks the feature `{feature}`"
+            );
+        }
+        commands += 1;
+    }
+    assert!(
+        commands >= 5,
+        "found only {commands} example commands in README.md"
+    );
+}
+
+/// The numbers the README states about the catalog are the catalog's.
+#[test]
+fn the_readme_counts_the_catalog_as_it_is() {
+    let readme = include_str!("../../README.md");
+    let stated = format!(
+        "Fanvue's {} API operations (API version\n{})",
+        fanvue_scopes::Endpoint::ALL.len(),
+        fanvue_scopes::API_VERSION
+    );
+    assert!(readme.contains(&stated), "README.md should say {stated:?}");
+}
+
 /// The suggestions the macros give at compile time too, from the corpus
 /// both crates test (`tests/suggestions.tsv`).
 #[test]

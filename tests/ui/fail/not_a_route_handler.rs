@@ -49,4 +49,6 @@ fn main() {
     let _ = Guarded::new(Chats::list);
     let _ = Guarded::new(list_chats);
     let _ = Requirement::of(&sync_list);
+    // The attribute itself, where a handler was meant.
+    let _ = Guarded::new(requires);
 }
