@@ -127,7 +127,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .with(check)
             .build(),
         base_url: stand_in.base_url(),
-        token: StandIn::token(granted),
+        token: stand_in.token(granted),
     };
 
     // 4. A call the token covers goes out.

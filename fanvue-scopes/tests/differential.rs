@@ -178,8 +178,8 @@ fn the_check_finds_what_the_router_routes() {
             .with_base_url(&origin)
             .expect("the stand-in's base URL");
         let (token_nothing, token_all) = (
-            StandIn::token(ScopeSet::EMPTY),
-            StandIn::token(ScopeSet::ALL),
+            stand_in.token(ScopeSet::EMPTY),
+            stand_in.token(ScopeSet::ALL),
         );
         let mut failures = Vec::new();
         let mut sent = 0;

@@ -58,7 +58,7 @@ fn method(endpoint: Endpoint) -> Method {
 /// Every endpoint, once through the middleware and once straight to the
 /// stand-in, with a token that grants `granted`.
 async fn every_endpoint_agrees(stand_in: &StandIn, granted: ScopeSet) -> Result<(), String> {
-    let token = StandIn::token(granted);
+    let token = stand_in.token(granted);
     let checked = checked_client(stand_in, granted);
     let direct = http_client();
     for endpoint in Endpoint::ALL {
@@ -146,7 +146,7 @@ fn fanvues_403_is_the_same_error() {
         let client = checked_client(&stand_in, ScopeSet::ALL);
         let error = client
             .get(url(&stand_in, Endpoint::ListChats))
-            .bearer_auth(StandIn::token(scopes![read:self]))
+            .bearer_auth(stand_in.token(scopes![read:self]))
             .send()
             .await
             .expect_err("Fanvue's 403 is an error");
@@ -164,7 +164,7 @@ fn calls_outside_the_catalog_pass_unchecked() {
     runtime.block_on(async {
         let stand_in = StandIn::start().await.expect("the stand-in starts");
         let client = checked_client(&stand_in, ScopeSet::EMPTY);
-        let token = StandIn::token(ScopeSet::EMPTY);
+        let token = stand_in.token(ScopeSet::EMPTY);
         for (method, path) in [
             (Method::GET, "/not-an-endpoint"),
             (Method::PUT, "/chats"),
@@ -192,7 +192,7 @@ fn a_granted_extension_checks_one_call_with_its_own_scopes() {
         let user = scopes![read:self];
         let error = client
             .get(url(&stand_in, Endpoint::ListChats))
-            .bearer_auth(StandIn::token(user))
+            .bearer_auth(stand_in.token(user))
             .with_extension(Granted(user))
             .send()
             .await
@@ -212,14 +212,23 @@ fn the_stand_in_wants_its_own_tokens() {
         let listed = url(&stand_in, Endpoint::GetCurrentUser);
         let missing = client.get(&listed).send().await.expect("an answer");
         assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
-        let unknown = client.get(&listed).bearer_auth("opaque").send().await;
-        assert_eq!(
-            unknown.map(|r| r.status()).ok(),
-            Some(StatusCode::UNAUTHORIZED)
-        );
+        // Neither an opaque string nor one that looks like the tokens an
+        // earlier stand-in read its scopes from: only tokens it issued.
+        for forged in [
+            "opaque",
+            "stand-in.ffff",
+            "at-0123456789abcdef0123456789abcdef",
+        ] {
+            let unknown = client.get(&listed).bearer_auth(forged).send().await;
+            assert_eq!(
+                unknown.map(|r| r.status()).ok(),
+                Some(StatusCode::UNAUTHORIZED),
+                "{forged}"
+            );
+        }
         let ok = client
             .get(&listed)
-            .bearer_auth(StandIn::token(scopes![read:self]))
+            .bearer_auth(stand_in.token(scopes![read:self]))
             .send()
             .await
             .expect("an answer");

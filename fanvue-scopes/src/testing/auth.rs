@@ -1,14 +1,20 @@
-//! The stand-in authorization server, at Fanvue's paths: `/oauth2/auth`
-//! with a consent page, and `/oauth2/token`. What it enforces, and where it
-//! is simpler than Fanvue, is listed on [`StandIn`](super::StandIn).
+//! The stand-in authorization server, at Hydra's paths: `/oauth2/auth`
+//! with a consent page, `/oauth2/token`, `/oauth2/revoke`, and discovery.
+//! It refuses what Hydra and the RFCs it follows refuse; what it enforces,
+//! and where it is simpler, is listed on [`StandIn`](super::StandIn).
 
 use super::Shared;
+use super::oidc;
+use super::params::Params;
 use crate::oauth::ProtocolScope;
 use crate::{Scope, ScopeSet};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION,
+    WWW_AUTHENTICATE, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -23,10 +29,13 @@ const MAX_PENDING: usize = 1024;
 /// How long a code lives, and an access token.
 const CODE_LIFETIME: Duration = Duration::from_secs(300);
 pub(super) const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
-/// The protocol scope that asks for no refresh token.
-const OPENID: &str = "openid";
 /// The grant type of the embedded-app exchange (RFC 7523).
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// The grant types the token endpoint takes, as discovery lists them.
+pub(super) const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", JWT_BEARER];
+/// The fewest characters Hydra takes in a `state` or `nonce`: less is too
+/// weak to stop forgery.
+const MIN_ENTROPY_CHARS: usize = 8;
 
 /// An app registered with the stand-in, as one is in the Fanvue developer
 /// area: its credentials, its exact redirect URIs, and the scopes it may
@@ -67,11 +76,57 @@ pub enum Consent {
     Deny,
 }
 
+/// The protocol scopes a flow asked for, as bits of [`ProtocolScope::ALL`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Protocol(u8);
+
+impl Protocol {
+    fn with(self, scope: ProtocolScope) -> Self {
+        let index = ProtocolScope::ALL.iter().position(|known| *known == scope);
+        Protocol(self.0 | index.map_or(0, |index| 1 << index))
+    }
+
+    fn contains(self, scope: ProtocolScope) -> bool {
+        ProtocolScope::ALL
+            .iter()
+            .position(|known| *known == scope)
+            .is_some_and(|index| self.0 & (1 << index) != 0)
+    }
+
+    fn iter(self) -> impl Iterator<Item = ProtocolScope> {
+        ProtocolScope::ALL
+            .into_iter()
+            .filter(move |scope| self.contains(*scope))
+    }
+
+    /// `openid`: an ID token comes with the tokens.
+    fn openid(self) -> bool {
+        self.iter().any(|scope| scope.as_str() == "openid")
+    }
+
+    /// `offline_access` or `offline`: a refresh token comes too.
+    fn offline(self) -> bool {
+        self.iter().any(|scope| scope.as_str() != "openid")
+    }
+}
+
+/// What one grant (a code, an assertion) allows, and what was asked.
+#[derive(Clone, Debug)]
+struct Grant {
+    client_id: String,
+    scopes: ScopeSet,
+    protocol: Protocol,
+    nonce: Option<String>,
+}
+
 /// The server's memory of the flows in progress and the tokens it issued.
 #[derive(Default)]
 pub(super) struct AuthState {
     pub(super) clients: Vec<Client>,
     pub(super) consent: Consent,
+    /// What the user allowed each client so far: a step-up's consent page
+    /// marks what is new.
+    consented: HashMap<String, ScopeSet>,
     pending: HashMap<String, Pending>,
     codes: HashMap<String, Code>,
     pub(super) tokens: HashMap<String, Token>,
@@ -82,92 +137,168 @@ pub(super) struct AuthState {
 /// An authorize request waiting on the consent page.
 struct Pending {
     expires: Duration,
-    client_id: String,
     redirect_uri: String,
-    state: Option<String>,
+    state: Vec<u8>,
     challenge: String,
-    requested: ScopeSet,
-    offline: bool,
+    grant: Grant,
 }
 
 struct Code {
-    client_id: String,
     redirect_uri: String,
     challenge: String,
-    granted: ScopeSet,
-    offline: bool,
+    grant: Grant,
     expires: Duration,
+    /// Set once exchanged: a second exchange revokes what the first issued.
+    redeemed: Option<Redeemed>,
 }
 
-/// An access token: its scopes, when it expires, and the refresh family it
-/// belongs to, if any.
+/// What a code's exchange issued.
+#[derive(Clone, Copy)]
+struct Redeemed {
+    /// The access and refresh tokens' grant: every token issued from it.
+    grant: u64,
+}
+
+/// An access token: its scopes, when it expires, and the grant it belongs
+/// to (one per code or assertion, kept through refreshes).
 pub(super) struct Token {
     pub(super) scopes: ScopeSet,
     pub(super) expires: Duration,
-    pub(super) family: Option<u64>,
+    client_id: String,
+    grant: u64,
     pub(super) revoked: bool,
 }
 
 struct Refresh {
-    client_id: String,
-    scopes: ScopeSet,
-    family: u64,
+    grant: Grant,
+    id: u64,
     spent: bool,
-}
-
-type Params = HashMap<String, String>;
-
-fn params(text: &[u8]) -> Params {
-    url::form_urlencoded::parse(text).into_owned().collect()
 }
 
 /// `GET /oauth2/auth`.
 pub(super) async fn authorize(State(shared): State<Shared>, RawQuery(query): RawQuery) -> Response {
-    let query = params(query.unwrap_or_default().as_bytes());
-    let get = |name: &str| query.get(name).map(String::as_str);
+    let query = query.unwrap_or_default();
+    // A repeated or undecodable parameter is `invalid_request`, sent to
+    // the client when its id and redirect URI are each there once and
+    // valid, shown on a page otherwise (RFC 6749 §4.1.2.1).
+    let (params, malformed) = match Params::parse(query.as_bytes()) {
+        Ok(params) => (params, None),
+        Err(malformed) => (Params::parse_unique(query.as_bytes()), Some(malformed)),
+    };
     let mut auth = shared.lock();
     // An unknown client or redirect URI is never redirected to.
-    let Some(client) = get("client_id").and_then(|id| auth.clients.iter().find(|c| c.id == id))
+    let Some(client) = params
+        .get("client_id")
+        .and_then(|id| auth.clients.iter().find(|client| client.id == id))
     else {
         return error_page("unknown client: the client_id is not registered");
     };
-    let Some(redirect_uri) =
-        get("redirect_uri").filter(|uri| client.redirect_uris.iter().any(|known| known == uri))
+    let Some(redirect_uri) = params
+        .get("redirect_uri")
+        .filter(|uri| client.redirect_uris.iter().any(|known| known == uri))
     else {
         return error_page("the redirect_uri is not one registered for this client");
     };
-    let redirect_uri = redirect_uri.to_owned();
-    let state = get("state").map(str::to_owned);
-    let refuse = |error: &str| redirect(&redirect_uri, &[("error", error)], state.as_deref());
-    if get("response_type") != Some("code") {
-        return refuse("unsupported_response_type");
-    }
-    let challenge = match (get("code_challenge"), get("code_challenge_method")) {
-        (Some(challenge), Some("S256")) if !challenge.is_empty() => challenge.to_owned(),
-        _ => return refuse("invalid_request"),
+    let client = client.clone();
+    let issuer = shared.issuer();
+    let state = params.bytes("state").map(<[u8]>::to_vec);
+    let refuse = |error: &str, description: &str| {
+        redirect(
+            redirect_uri,
+            &[("error", error), ("error_description", description)],
+            state.as_deref(),
+            &issuer,
+        )
     };
-    let mut requested = ScopeSet::EMPTY;
-    let mut offline = false;
-    for name in get("scope").unwrap_or_default().split_whitespace() {
+    if let Some(malformed) = malformed {
+        return refuse("invalid_request", &malformed.describe());
+    }
+    match params.get("response_type") {
+        Some("code") => {}
+        Some(_) => {
+            return refuse(
+                "unsupported_response_type",
+                "only the authorization code flow (response_type=code) is supported",
+            );
+        }
+        None => return refuse("invalid_request", "the response_type is missing"),
+    }
+    let Some(state) = state
+        .as_ref()
+        .filter(|state| state.len() >= MIN_ENTROPY_CHARS)
+    else {
+        return refuse(
+            "invalid_state",
+            "the state is missing or has fewer than 8 characters, too weak to stop forgery",
+        );
+    };
+    let nonce = params.get("nonce").map(str::to_owned);
+    if nonce
+        .as_ref()
+        .is_some_and(|nonce| nonce.len() < MIN_ENTROPY_CHARS)
+    {
+        return refuse("invalid_request", "the nonce has fewer than 8 characters");
+    }
+    let challenge = match (
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+    ) {
+        (Some(challenge), Some("S256")) if valid_pkce(challenge) => challenge.to_owned(),
+        (Some(_), Some("S256")) => {
+            return refuse(
+                "invalid_request",
+                "the code_challenge is not a S256 challenge",
+            );
+        }
+        (None, _) => {
+            return refuse(
+                "invalid_request",
+                "PKCE is required: code_challenge is missing",
+            );
+        }
+        (Some(_), _) => {
+            return refuse(
+                "invalid_request",
+                "the code_challenge_method must be S256; plain is not allowed",
+            );
+        }
+    };
+    let mut grant = Grant {
+        client_id: client.id.clone(),
+        scopes: ScopeSet::EMPTY,
+        protocol: Protocol::default(),
+        nonce,
+    };
+    for name in params
+        .get("scope")
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|name| !name.is_empty())
+    {
         match (name.parse::<Scope>(), ProtocolScope::from_name(name)) {
-            (Ok(scope), _) if client.scopes.contains(scope) => requested = requested.with(scope),
-            (_, Some(protocol)) => offline |= protocol.as_str() != OPENID,
-            _ => return refuse("invalid_scope"),
+            (Ok(scope), _) if client.scopes.contains(scope) => {
+                grant.scopes = grant.scopes.with(scope)
+            }
+            (_, Some(protocol)) => grant.protocol = grant.protocol.with(protocol),
+            _ => {
+                return refuse(
+                    "invalid_scope",
+                    &format!("the client may not request the scope `{name}`"),
+                );
+            }
         }
     }
     let now = shared.now();
     let pending = Pending {
         expires: now + PENDING_LIFETIME,
-        client_id: client.id.clone(),
-        redirect_uri,
-        state,
+        redirect_uri: redirect_uri.to_owned(),
+        state: state.clone(),
         challenge,
-        requested,
-        offline,
+        grant,
     };
     match auth.consent {
-        Consent::Grant(scopes) => decide(&mut auth, pending, Some(scopes), now),
-        Consent::Deny => decide(&mut auth, pending, None, now),
+        Consent::Grant(scopes) => decide(&mut auth, &shared, pending, Some(scopes), now),
+        Consent::Deny => decide(&mut auth, &shared, pending, None, now),
         Consent::Page => {
             // Unanswered pages expire, and only so many wait at once: a
             // stand-in served by an example app is reachable by anyone on
@@ -177,16 +308,10 @@ pub(super) async fn authorize(State(shared): State<Shared>, RawQuery(query): Raw
                 return error_page("too many sign-ins are waiting; try again in a few minutes");
             }
             let id = shared.secret("request");
-            let page = consent_page(&id, &pending);
+            let already = auth.consented.get(&client.id).copied().unwrap_or_default();
+            let page = consent_page(&id, &pending, already);
             auth.pending.insert(id, pending);
-            (
-                [
-                    (CONTENT_TYPE, "text/html; charset=utf-8"),
-                    (CACHE_CONTROL, "no-store"),
-                ],
-                page,
-            )
-                .into_response()
+            page_response(StatusCode::OK, page)
         }
     }
 }
@@ -215,36 +340,174 @@ pub(super) async fn consent(State(shared): State<Shared>, body: Bytes) -> Respon
     else {
         return error_page("this consent request is unknown or already answered");
     };
-    decide(&mut auth, pending, allow.then_some(granted), now)
+    decide(&mut auth, &shared, pending, allow.then_some(granted), now)
 }
 
 /// Redirects with a code for what was granted (within what was asked), or
 /// with `access_denied`.
 fn decide(
     auth: &mut AuthState,
+    shared: &Shared,
     pending: Pending,
     granted: Option<ScopeSet>,
     now: Duration,
 ) -> Response {
-    let state = pending.state.as_deref();
+    let issuer = shared.issuer();
+    let state = Some(pending.state.as_slice());
     let Some(granted) = granted else {
-        return redirect(&pending.redirect_uri, &[("error", "access_denied")], state);
+        return redirect(
+            &pending.redirect_uri,
+            &[
+                ("error", "access_denied"),
+                ("error_description", "the user denied the request"),
+            ],
+            state,
+            &issuer,
+        );
     };
+    let code = issue_code(auth, shared, pending.clone_parts(granted), now);
+    redirect(&pending.redirect_uri, &[("code", &code)], state, &issuer)
+}
+
+impl Pending {
+    /// The code's parts, with what the user granted of what was asked.
+    fn clone_parts(&self, granted: ScopeSet) -> (String, String, Grant) {
+        let mut grant = self.grant.clone();
+        grant.scopes = granted.intersection(self.grant.scopes);
+        (self.redirect_uri.clone(), self.challenge.clone(), grant)
+    }
+}
+
+/// A new code for `grant`, remembered as the user's consent for its client.
+fn issue_code(
+    auth: &mut AuthState,
+    _shared: &Shared,
+    (redirect_uri, challenge, grant): (String, String, Grant),
+    now: Duration,
+) -> String {
+    // Expired codes go as new ones are made; redeemed ones stay until
+    // then, so a replay is caught.
     auth.codes.retain(|_, code| code.expires > now);
+    *auth.consented.entry(grant.client_id.clone()).or_default() |= grant.scopes;
     let code = format!("code-{}", super::random_hex());
-    let location = redirect(&pending.redirect_uri, &[("code", &code)], state);
     auth.codes.insert(
-        code,
+        code.clone(),
         Code {
-            client_id: pending.client_id,
-            redirect_uri: pending.redirect_uri,
-            challenge: pending.challenge,
-            granted: granted.intersection(pending.requested),
-            offline: pending.offline,
+            redirect_uri,
+            challenge,
+            grant,
             expires: now + CODE_LIFETIME,
+            redeemed: None,
         },
     );
-    location
+    code
+}
+
+/// Whether `value` is a PKCE verifier or S256 challenge: 43 to 128
+/// unreserved characters (RFC 7636 §4.1, §4.2).
+fn valid_pkce(value: &str) -> bool {
+    (43..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"-._~".contains(&byte))
+}
+
+/// A token request's form and client, once both are known good.
+struct TokenRequest {
+    params: Params,
+    client_id: String,
+}
+
+/// A refusal before the grant is looked at, as RFC 6749 §5.2 writes it.
+struct Refused(StatusCode, &'static str, String);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        token_error(self.0, self.1, &self.2)
+    }
+}
+
+/// Reads a token or revocation request: a form body (RFC 6749 §3.2), each
+/// parameter once, and one way of client authentication that passes.
+fn read_client_request(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<TokenRequest, Refused> {
+    let form = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form {
+        return Err(Refused(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the body must be application/x-www-form-urlencoded".to_string(),
+        ));
+    }
+    let params = Params::parse(body).map_err(|malformed| {
+        Refused(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            malformed.describe(),
+        )
+    })?;
+    let basic = match headers.get(AUTHORIZATION) {
+        Some(value) => Some(basic_credentials(value).ok_or_else(|| {
+            Refused(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "the Authorization header is not HTTP Basic client credentials".to_string(),
+            )
+        })?),
+        None => None,
+    };
+    let (id, secret) = match (basic, params.get("client_id"), params.get("client_secret")) {
+        (Some(_), _, Some(_)) => {
+            return Err(Refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "the client authenticated in two ways; use one (RFC 6749 §2.3)".to_string(),
+            ));
+        }
+        (Some((id, _)), Some(form_id), None) if id != form_id => {
+            return Err(Refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "the client_id differs from the HTTP Basic one".to_string(),
+            ));
+        }
+        (Some(credentials), _, None) => credentials,
+        (None, Some(id), Some(secret)) => (id.to_owned(), secret.to_owned()),
+        (None, _, _) => {
+            return Err(Refused(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication failed".to_string(),
+            ));
+        }
+    };
+    let known = shared
+        .lock()
+        .clients
+        .iter()
+        .any(|client| client.id == id && client.secret == secret);
+    if !known {
+        return Err(Refused(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed".to_string(),
+        ));
+    }
+    Ok(TokenRequest {
+        params,
+        client_id: id,
+    })
 }
 
 /// `POST /oauth2/token`.
@@ -253,91 +516,31 @@ pub(super) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = params(&body);
-    let get = |name: &str| form.get(name).map(String::as_str);
+    let TokenRequest { params, client_id } = match read_client_request(&shared, &headers, &body) {
+        Ok(request) => request,
+        Err(refused) => return refused.into_response(),
+    };
     let mut auth = shared.lock();
     let now = shared.now();
-    // Client authentication: HTTP Basic, or the form's id and secret.
-    let (id, secret) = match basic_credentials(&headers) {
-        Some(credentials) => credentials,
-        None => match (get("client_id"), get("client_secret")) {
-            (Some(id), Some(secret)) => (id.to_owned(), secret.to_owned()),
-            _ => {
-                return token_error(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_client",
-                    "client authentication failed",
-                );
-            }
-        },
-    };
-    if !auth
-        .clients
-        .iter()
-        .any(|client| client.id == id && client.secret == secret)
-    {
-        return token_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "client authentication failed",
-        );
-    }
-    match get("grant_type") {
-        Some("authorization_code") => {
-            // Single use: taken out whatever follows.
-            let Some(code) = get("code").and_then(|code| auth.codes.remove(code)) else {
-                return invalid_grant("the code is unknown, used or expired");
-            };
-            if code.client_id != id || code.expires <= now {
-                return invalid_grant("the code is unknown, used or expired");
-            }
-            if get("redirect_uri") != Some(code.redirect_uri.as_str()) {
-                return invalid_grant("the redirect_uri differs from the authorize request's");
-            }
-            let verified = get("code_verifier").is_some_and(|verifier| {
-                URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == code.challenge
-            });
-            if !verified {
-                return invalid_grant("the PKCE code_verifier does not match the challenge");
-            }
-            let family = code.offline.then(|| shared.family());
-            issue(&mut auth, &id, code.granted, family, now)
-        }
-        Some("refresh_token") => {
-            let Some(presented) = get("refresh_token") else {
-                return invalid_grant("no refresh_token");
-            };
-            let Some(refresh) = auth.refresh_tokens.get_mut(presented) else {
-                return invalid_grant("the refresh token is unknown");
-            };
-            if refresh.client_id != id {
-                return invalid_grant("the refresh token is another client's");
-            }
-            let family = refresh.family;
-            if refresh.spent {
-                // Reuse of a spent token: the whole family is revoked.
-                for token in auth
-                    .tokens
-                    .values_mut()
-                    .filter(|token| token.family == Some(family))
-                {
-                    token.revoked = true;
-                }
-                auth.refresh_tokens
-                    .retain(|_, refresh| refresh.family != family);
-                return invalid_grant("the refresh token was already used; its family is revoked");
-            }
-            refresh.spent = true;
-            let scopes = refresh.scopes;
-            issue(&mut auth, &id, scopes, Some(family), now)
-        }
+    match params.get("grant_type") {
+        Some("authorization_code") => exchange_code(&mut auth, &shared, &params, &client_id, now),
+        Some("refresh_token") => refresh(&mut auth, &shared, &params, &client_id, now),
         Some(JWT_BEARER) => {
-            let Some(scopes) =
-                get("assertion").and_then(|assertion| auth.assertions.remove(assertion))
+            let Some(scopes) = params
+                .get("assertion")
+                .and_then(|assertion| auth.assertions.remove(assertion))
             else {
                 return invalid_grant("the assertion is unknown or used");
             };
-            issue(&mut auth, &id, scopes, None, now)
+            let grant = Grant {
+                client_id,
+                scopes,
+                protocol: Protocol::default(),
+                nonce: None,
+            };
+            let id = shared.grant_id();
+            let answered = Answered::from(&grant);
+            issue(&mut auth, &shared, grant, answered, id, false, now)
         }
         Some(_) => token_error(
             StatusCode::BAD_REQUEST,
@@ -348,88 +551,325 @@ pub(super) async fn token(
     }
 }
 
-/// A token response: an access token, a rotated refresh token when the
-/// flow is offline, and `scope`, what was granted.
-fn issue(
+/// The authorization code grant (RFC 6749 §4.1.3, RFC 7636 §4.6).
+fn exchange_code(
     auth: &mut AuthState,
+    shared: &Shared,
+    params: &Params,
     client_id: &str,
-    scopes: ScopeSet,
-    family: Option<u64>,
     now: Duration,
 ) -> Response {
+    let Some(presented) = params.get("code") else {
+        return token_error(StatusCode::BAD_REQUEST, "invalid_request", "no code");
+    };
+    let Some(code) = auth.codes.get_mut(presented) else {
+        return invalid_grant("the code is unknown, used or expired");
+    };
+    if let Some(redeemed) = code.redeemed {
+        // A replayed code: what it issued is revoked (RFC 6749 §4.1.2).
+        revoke_grant(auth, redeemed.grant);
+        return invalid_grant("the code was already used; the tokens it issued are revoked");
+    }
+    if code.grant.client_id != client_id || code.expires <= now {
+        return invalid_grant("the code is unknown, used or expired");
+    }
+    if params.get("redirect_uri") != Some(code.redirect_uri.as_str()) {
+        return invalid_grant("the redirect_uri differs from the authorize request's");
+    }
+    let verified = params.get("code_verifier").is_some_and(|verifier| {
+        valid_pkce(verifier)
+            && URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == code.challenge
+    });
+    if !verified {
+        return invalid_grant("the PKCE code_verifier does not match the challenge");
+    }
+    let grant_id = shared.grant_id();
+    code.redeemed = Some(Redeemed { grant: grant_id });
+    let grant = code.grant.clone();
+    let offline = grant.protocol.offline();
+    let answered = Answered::from(&grant);
+    issue(auth, shared, grant, answered, grant_id, offline, now)
+}
+
+/// The refresh grant (RFC 6749 §6): rotation, reuse revoking the grant,
+/// and a `scope` that may narrow what the grant allows but never widen it.
+fn refresh(
+    auth: &mut AuthState,
+    shared: &Shared,
+    params: &Params,
+    client_id: &str,
+    now: Duration,
+) -> Response {
+    let Some(presented) = params.get("refresh_token") else {
+        return token_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "no refresh_token",
+        );
+    };
+    let Some(refresh) = auth.refresh_tokens.get_mut(presented) else {
+        return invalid_grant("the refresh token is unknown or revoked");
+    };
+    if refresh.grant.client_id != client_id {
+        return invalid_grant("the refresh token is another client's");
+    }
+    let grant_id = refresh.id;
+    if refresh.spent {
+        // Reuse of a spent token: the whole grant is revoked.
+        revoke_grant(auth, grant_id);
+        return invalid_grant("the refresh token was already used; its grant is revoked");
+    }
+    let grant = refresh.grant.clone();
+    // A narrower scope for this access token; the grant, and the refresh
+    // token that carries it on, stay as they were (RFC 6749 §6).
+    let mut scopes = grant.scopes;
+    let mut protocol = grant.protocol;
+    if let Some(asked) = params.get("scope") {
+        let mut narrowed = ScopeSet::EMPTY;
+        protocol = Protocol::default();
+        for name in asked.split(' ').filter(|name| !name.is_empty()) {
+            match (name.parse::<Scope>(), ProtocolScope::from_name(name)) {
+                (Ok(scope), _) if grant.scopes.contains(scope) => narrowed = narrowed.with(scope),
+                (_, Some(asked)) if grant.protocol.contains(asked) => {
+                    protocol = protocol.with(asked);
+                }
+                _ => {
+                    return token_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_scope",
+                        &format!("the scope `{name}` was not granted; a refresh can only narrow"),
+                    );
+                }
+            }
+        }
+        scopes = narrowed;
+    }
+    refresh.spent = true;
+    let answered = Answered { scopes, protocol };
+    issue(auth, shared, grant, answered, grant_id, true, now)
+}
+
+/// Revokes every token of a grant: its access tokens and refresh tokens.
+fn revoke_grant(auth: &mut AuthState, grant: u64) {
+    for token in auth
+        .tokens
+        .values_mut()
+        .filter(|token| token.grant == grant)
+    {
+        token.revoked = true;
+    }
+    auth.refresh_tokens.retain(|_, refresh| refresh.id != grant);
+}
+
+/// What one token response gives: the grant's scopes, or a refresh's
+/// narrower ones.
+struct Answered {
+    scopes: ScopeSet,
+    protocol: Protocol,
+}
+
+impl From<&Grant> for Answered {
+    fn from(grant: &Grant) -> Self {
+        Answered {
+            scopes: grant.scopes,
+            protocol: grant.protocol,
+        }
+    }
+}
+
+/// A token response: an access token with the answered scopes, a rotated
+/// refresh token (carrying the whole grant) for an offline grant, an ID
+/// token when `openid` is answered, and `scope`: exactly the protocol
+/// scopes asked, then the resource scopes.
+fn issue(
+    auth: &mut AuthState,
+    shared: &Shared,
+    grant: Grant,
+    answered: Answered,
+    grant_id: u64,
+    offline: bool,
+    now: Duration,
+) -> Response {
+    let Answered { scopes, protocol } = answered;
     let access = format!("at-{}", super::random_hex());
     auth.tokens.insert(
         access.clone(),
         Token {
             scopes,
             expires: now + TOKEN_LIFETIME,
-            family,
+            client_id: grant.client_id.clone(),
+            grant: grant_id,
             revoked: false,
         },
     );
-    // What the user granted: the protocol scopes of the flow, then the
-    // resource scopes. Without a refresh token, no offline ones.
-    let granted = match family {
-        Some(_) => crate::oauth::authorize_scope(scopes),
-        None => std::iter::once(OPENID)
-            .chain(scopes.iter().map(Scope::as_str))
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
-    let mut body = format!(
-        r#"{{"access_token":"{access}","token_type":"Bearer","expires_in":{},"scope":"{granted}""#,
-        TOKEN_LIFETIME.as_secs()
-    );
-    if let Some(family) = family {
+    let granted: Vec<&str> = protocol
+        .iter()
+        .map(ProtocolScope::as_str)
+        .chain(scopes.iter().map(Scope::as_str))
+        .collect();
+    let mut body = serde_json::json!({
+        "access_token": access,
+        "token_type": "bearer",
+        "expires_in": TOKEN_LIFETIME.as_secs(),
+        "scope": granted.join(" "),
+    });
+    if offline {
         let refresh = format!("rt-{}", super::random_hex());
-        let _ = write!(body, r#","refresh_token":"{refresh}""#);
+        body["refresh_token"] = refresh.clone().into();
         auth.refresh_tokens.insert(
             refresh,
             Refresh {
-                client_id: client_id.to_owned(),
-                scopes,
-                family,
+                grant: grant.clone(),
+                id: grant_id,
                 spent: false,
             },
         );
     }
-    body.push('}');
+    if protocol.openid() {
+        let jti = super::random_hex();
+        match oidc::id_token(
+            &shared.issuer(),
+            &grant.client_id,
+            &access,
+            grant.nonce.as_deref(),
+            shared.skipped(),
+            jti,
+        ) {
+            Some(id_token) => body["id_token"] = id_token.into(),
+            None => {
+                return token_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "the ID token could not be signed",
+                );
+            }
+        }
+    }
     (
         [
             (CONTENT_TYPE, "application/json"),
             (CACHE_CONTROL, "no-store"),
         ],
-        body,
+        body.to_string(),
     )
         .into_response()
 }
 
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.split_once(' ')?;
+/// `POST /oauth2/revoke` (RFC 7009): revokes the token's grant, access
+/// and refresh tokens alike, as Hydra does; `200` for a token it does not
+/// know, as §2.2 says.
+pub(super) async fn revoke(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let TokenRequest { params, client_id } = match read_client_request(&shared, &headers, &body) {
+        Ok(request) => request,
+        Err(refused) => return refused.into_response(),
+    };
+    let Some(token) = params.get("token") else {
+        return token_error(StatusCode::BAD_REQUEST, "invalid_request", "no token");
+    };
+    let mut auth = shared.lock();
+    let found = match auth.tokens.get(token) {
+        Some(access) => Some((access.client_id.clone(), access.grant)),
+        None => auth
+            .refresh_tokens
+            .get(token)
+            .map(|refresh| (refresh.grant.client_id.clone(), refresh.id)),
+    };
+    match found {
+        Some((owner, _)) if owner != client_id => token_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "the token was issued to another client",
+        ),
+        Some((_, grant)) => {
+            revoke_grant(&mut auth, grant);
+            revoked()
+        }
+        None => revoked(),
+    }
+}
+
+fn revoked() -> Response {
+    ([(CACHE_CONTROL, "no-store")], StatusCode::OK).into_response()
+}
+
+/// A token whose scopes the stand-in's API honours, issued by running the
+/// grant: an authorization code for its own client, exchanged at once.
+pub(super) fn issue_for_test(shared: &Shared, scopes: ScopeSet) -> String {
+    const CLIENT: &str = "stand-in-tests";
+    let mut auth = shared.lock();
+    if !auth.clients.iter().any(|client| client.id == CLIENT) {
+        auth.clients
+            .push(Client::new(CLIENT, "", "urn:stand-in", ScopeSet::ALL));
+    }
+    let now = shared.now();
+    let grant = Grant {
+        client_id: CLIENT.to_owned(),
+        scopes,
+        protocol: Protocol::default(),
+        nonce: None,
+    };
+    let code = issue_code(
+        &mut auth,
+        shared,
+        ("urn:stand-in".to_owned(), String::new(), grant.clone()),
+        now,
+    );
+    let grant_id = shared.grant_id();
+    if let Some(code) = auth.codes.get_mut(&code) {
+        code.redeemed = Some(Redeemed { grant: grant_id });
+    }
+    let access = format!("at-{}", super::random_hex());
+    auth.tokens.insert(
+        access.clone(),
+        Token {
+            scopes,
+            expires: now + TOKEN_LIFETIME,
+            client_id: CLIENT.to_owned(),
+            grant: grant_id,
+            revoked: false,
+        },
+    );
+    access
+}
+
+/// HTTP Basic client credentials, each form-decoded (RFC 6749 §2.3.1).
+fn basic_credentials(value: &HeaderValue) -> Option<(String, String)> {
+    let (scheme, encoded) = value.to_str().ok()?.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    Some((id.to_owned(), secret.to_owned()))
+    let form_decode = |text: &str| -> Option<String> {
+        let spaced = text.replace('+', " ");
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8()
+            .ok()
+            .map(|text| text.into_owned())
+    };
+    Some((form_decode(id)?, form_decode(secret)?))
 }
 
 /// RFC 6749 §5.2.
 fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
+    let body = serde_json::json!({ "error": error, "error_description": description });
     let mut response = (
         status,
         [
             (CONTENT_TYPE, "application/json"),
             (CACHE_CONTROL, "no-store"),
         ],
-        format!(r#"{{"error":"{error}","error_description":"{description}"}}"#),
+        body.to_string(),
     )
         .into_response();
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             WWW_AUTHENTICATE,
-            axum::http::HeaderValue::from_static("Basic realm=\"stand-in\""),
+            HeaderValue::from_static("Basic realm=\"stand-in\""),
         );
     }
     response
@@ -439,27 +879,59 @@ fn invalid_grant(description: &str) -> Response {
     token_error(StatusCode::BAD_REQUEST, "invalid_grant", description)
 }
 
-/// `302` to the client's redirect URI with `pairs` and the echoed `state`.
-fn redirect(redirect_uri: &str, pairs: &[(&str, &str)], state: Option<&str>) -> Response {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
+/// `302` to the client's redirect URI with `pairs`, the echoed `state`
+/// byte for byte, and `iss` (RFC 9207).
+fn redirect(
+    redirect_uri: &str,
+    pairs: &[(&str, &str)],
+    state: Option<&[u8]>,
+    issuer: &str,
+) -> Response {
+    let mut query = String::new();
+    let mut append = |name: &str, value: &[u8]| {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.extend(url::form_urlencoded::byte_serialize(name.as_bytes()));
+        query.push('=');
+        query.extend(url::form_urlencoded::byte_serialize(value));
+    };
     for (name, value) in pairs {
-        query.append_pair(name, value);
+        append(name, value.as_bytes());
     }
     if let Some(state) = state {
-        query.append_pair("state", state);
+        append("state", state);
     }
+    append("iss", issuer.as_bytes());
     let separator = if redirect_uri.contains('?') { '&' } else { '?' };
-    let location = format!("{redirect_uri}{separator}{}", query.finish());
+    let location = format!("{redirect_uri}{separator}{query}");
     (StatusCode::FOUND, [(LOCATION, location)]).into_response()
 }
 
-fn error_page(problem: &str) -> Response {
+/// A page of the stand-in's own: never cached, never framed (RFC 9700
+/// §4.16).
+fn page_response(status: StatusCode, page: String) -> Response {
     (
-        StatusCode::BAD_REQUEST,
-        [(CONTENT_TYPE, "text/html; charset=utf-8")],
-        format!("<!doctype html><title>Stand-in Fanvue: error</title><h1>This sign-in can't continue</h1><p>{}</p>", escape(problem)),
+        status,
+        [
+            (CONTENT_TYPE, "text/html; charset=utf-8"),
+            (CACHE_CONTROL, "no-store"),
+            (X_FRAME_OPTIONS, "DENY"),
+            (CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
+        ],
+        page,
     )
         .into_response()
+}
+
+fn error_page(problem: &str) -> Response {
+    page_response(
+        StatusCode::BAD_REQUEST,
+        format!(
+            "<!doctype html><title>Stand-in Fanvue: error</title><h1>This sign-in can't continue</h1><p>{}</p>",
+            escape(problem)
+        ),
+    )
 }
 
 fn escape(text: &str) -> String {
@@ -470,38 +942,70 @@ fn escape(text: &str) -> String {
 }
 
 /// The consent page: each requested resource scope with its description
-/// from `scopes.toml` and a checkbox; the protocol scopes fixed.
-fn consent_page(id: &str, pending: &Pending) -> String {
+/// from `scopes.toml` and a checkbox; the protocol scopes fixed. On a
+/// step-up (the client holds some scopes already) it says the app asks
+/// for more, and marks each scope new or already allowed.
+fn consent_page(id: &str, pending: &Pending, already: ScopeSet) -> String {
+    let requested = pending.grant.scopes;
+    let new = requested.difference(already);
+    let step_up = !already.intersection(requested).is_empty() && !new.is_empty();
     let mut page = String::from(concat!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
         "<meta name=\"viewport\" content=\"width=device-width\">",
         "<title>Stand-in Fanvue: allow access?</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f}",
         "label{display:block;margin:.6rem 0}small{color:#555;display:block;margin-left:1.6rem}",
+        ".new{background:#fff3c4;border-radius:.3rem;padding:.1rem .4rem;font-size:.8rem;font-weight:600;margin-left:.4rem}",
+        ".held{color:#555;font-size:.8rem;margin-left:.4rem}",
         "button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem}</style></head><body>",
-        "<h1>Allow access to your Fanvue account?</h1>",
     ));
+    let client = escape(&pending.grant.client_id);
+    if step_up {
+        let _ = write!(
+            page,
+            "<h1>{client} asks for more access</h1><p>You allowed <strong>{client}</strong> some \
+             access before. It now also asks for what is marked <strong>new</strong>; \
+             untick anything you don't want it to have.</p>"
+        );
+    } else {
+        let _ = write!(
+            page,
+            "<h1>Allow access to your Fanvue account?</h1><p><strong>{client}</strong> asks for:</p>"
+        );
+    }
     let _ = write!(
         page,
-        "<p><strong>{}</strong> asks for:</p><form method=\"post\" action=\"/oauth2/consent\">\
-         <input type=\"hidden\" name=\"request\" value=\"{}\">",
-        escape(&pending.client_id),
+        "<form method=\"post\" action=\"/oauth2/consent\"><input type=\"hidden\" name=\"request\" value=\"{}\">",
         escape(id)
     );
-    for scope in pending.requested {
+    for scope in requested {
+        let mark = if !step_up {
+            ""
+        } else if new.contains(scope) {
+            "<span class=\"new\">new</span>"
+        } else {
+            "<span class=\"held\">already allowed</span>"
+        };
         let _ = write!(
             page,
             "<label><input type=\"checkbox\" name=\"scope\" value=\"{name}\" id=\"scope-{name}\" checked> \
-             <code>{name}</code><small>{}</small></label>",
+             <code>{name}</code>{mark}<small>{}</small></label>",
             escape(scope.description()),
             name = scope.as_str()
         );
     }
-    page.push_str("<p>Always included: sign-in (<code>openid</code>)");
-    if pending.offline {
-        page.push_str(" and staying signed in (<code>offline_access</code>, <code>offline</code>)");
+    let protocol: Vec<String> = pending
+        .grant
+        .protocol
+        .iter()
+        .map(|scope| format!("<code>{}</code>", scope.as_str()))
+        .collect();
+    if !protocol.is_empty() {
+        let _ = write!(page, "<p>Always included: {}.</p>", protocol.join(", "));
     }
-    page.push_str(".</p><button type=\"submit\" name=\"decision\" value=\"allow\" id=\"allow\">Allow</button>\
-         <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\">Deny</button></form></body></html>");
+    page.push_str(
+        "<button type=\"submit\" name=\"decision\" value=\"allow\" id=\"allow\">Allow</button>\
+         <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\">Deny</button></form></body></html>",
+    );
     page
 }

@@ -6,16 +6,20 @@
 //! axum. A request to a catalogued endpoint answers `200` with a small JSON
 //! body when its bearer token's scopes cover the endpoint, and `403
 //! insufficient_scope` (RFC 6750) when they don't; any other request is
-//! `404`. Its tokens carry their scopes: [`StandIn::token`] makes one.
+//! `404`. It honours only tokens it issued: [`StandIn::token`] runs the
+//! grant for a test that needs one with given scopes.
 //!
 //! It routes with axum's router, not [`Endpoint::find`], so a test against
 //! it checks this crate's matching against an independent one.
 //!
 //! # The authorization server
 //!
-//! The same server answers at Fanvue's `/oauth2/auth` and `/oauth2/token`:
-//! register a client, then run the authorization code flow against it.
-//! [`StandIn`] lists what it enforces.
+//! The same server answers at Fanvue's `/oauth2/auth`, `/oauth2/token` and
+//! `/oauth2/revoke`, and describes itself at `/.well-known/openid-configuration`
+//! (and RFC 8414's `/.well-known/oauth-authorization-server`): register a
+//! client, then run the authorization code flow against it, with any OAuth
+//! or OpenID Connect client. [`StandIn`] lists what it enforces, and every
+//! way it differs from Fanvue's authorization server (Ory Hydra).
 //!
 //! ```
 //! # #[cfg(feature = "oauth2")] {
@@ -54,21 +58,25 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
 //! let fanvue = StandIn::start().await?;
-//! let token = StandIn::token(scopes![read:self]);
+//! // A token for a user who granted `read:self`, from a grant the stand-in ran.
+//! let token = fanvue.token(scopes![read:self]);
 //! // Point the app's client at `fanvue.base_url()` with this token, then:
 //! assert_eq!(fanvue.requests(), 0);
+//! # let _ = token;
 //! # Ok(())
 //! # }
 //! ```
 
 mod auth;
+mod oidc;
+mod params;
 
 pub use auth::{Client, Consent};
 
 use crate::{Endpoint, ScopeSet};
 use auth::AuthState;
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -82,15 +90,15 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-/// What every stand-in token starts with; the rest is its scopes' bits.
-const TOKEN_PREFIX: &str = "stand-in.";
-
 /// What the API and the authorization server share: the issued tokens,
 /// the clock, the request count.
 #[derive(Clone)]
 struct Shared(Arc<Inner>);
 
 struct Inner {
+    /// `http://127.0.0.1:PORT`: the `iss` of discovery, ID tokens and
+    /// authorization responses.
+    issuer: String,
     auth: Mutex<AuthState>,
     started: Instant,
     /// How far a test moved the clock.
@@ -100,8 +108,9 @@ struct Inner {
 }
 
 impl Shared {
-    fn new(requests: Arc<AtomicUsize>) -> Self {
+    fn new(issuer: String, requests: Arc<AtomicUsize>) -> Self {
         Shared(Arc::new(Inner {
+            issuer,
             auth: Mutex::new(AuthState::default()),
             started: Instant::now(),
             skipped: Mutex::new(Duration::ZERO),
@@ -124,9 +133,23 @@ impl Shared {
                 .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A new refresh-token family.
-    fn family(&self) -> u64 {
+    /// A new grant: the tokens of one code or assertion, through its
+    /// refreshes, revoked together.
+    fn grant_id(&self) -> u64 {
         self.0.families.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// How far tests moved the clock.
+    fn skipped(&self) -> Duration {
+        *self
+            .0
+            .skipped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn issuer(&self) -> String {
+        self.0.issuer.clone()
     }
 
     fn secret(&self, prefix: &str) -> String {
@@ -152,36 +175,66 @@ fn random_hex() -> String {
 ///
 /// # The authorization server
 ///
-/// At Fanvue's paths, `/oauth2/auth` and `/oauth2/token`. It enforces:
+/// At the paths of Fanvue's (Ory Hydra): `/oauth2/auth`, `/oauth2/token`,
+/// `/oauth2/revoke`, `/.well-known/openid-configuration` (and
+/// `/.well-known/oauth-authorization-server`) and `/.well-known/jwks.json`.
+/// It refuses what Hydra and the RFCs it follows refuse:
 ///
+/// - every request: a parameter given twice is `invalid_request` (RFC 6749
+///   §3.1, §3.2), and one sent without a value counts as absent;
 /// - registered clients ([`register_client`](Self::register_client)): an
 ///   unknown client or a redirect URI not registered exactly gets an error
-///   page, never a redirect;
-/// - `response_type=code` and PKCE S256 (`plain` is refused), `state`
-///   echoed, `invalid_scope` for a scope beyond the client's registration;
+///   page, never a redirect; so does a repeated `client_id` or
+///   `redirect_uri`;
+/// - `response_type=code` only (`invalid_request` without one), PKCE S256
+///   with a well-formed challenge (`plain` is refused), a `state` of at
+///   least 8 characters (`invalid_state`, as Hydra says) echoed byte for
+///   byte, a `nonce` of at least 8 if given, `invalid_scope` for a scope
+///   beyond the client's registration; `iss` in every authorization
+///   response (RFC 9207);
 /// - a consent page listing each requested scope with its description and
-///   a checkbox (the protocol scopes fixed), `access_denied` on "Deny"; or
-///   a scripted decision ([`set_consent`](Self::set_consent));
+///   a checkbox, marking on a step-up which scopes are new; never framed
+///   (`X-Frame-Options`, CSP `frame-ancestors`) or cached; `access_denied`
+///   on "Deny"; or a scripted decision ([`set_consent`](Self::set_consent));
+/// - a token endpoint that reads only `application/x-www-form-urlencoded`
+///   bodies, and client authentication by HTTP Basic (id and secret
+///   form-decoded, RFC 6749 §2.3.1) or the form, never both
+///   (`invalid_client`, `401`; RFC 6749 §5.2 errors);
 /// - codes that work once, for five minutes, for the same client and
-///   redirect URI, with the PKCE verifier;
-/// - client authentication by HTTP Basic or the form (`invalid_client`,
-///   `401`), RFC 6749 §5.2 errors;
-/// - refresh tokens (when `offline_access` was asked) that rotate: each
-///   works once, and reusing a spent one revokes its whole family, access
-///   tokens included;
+///   redirect URI, with a well-formed PKCE verifier; a code used twice
+///   revokes the tokens its first use issued;
+/// - refresh tokens (when `offline_access` or `offline` was asked) that
+///   rotate: each works once, and reusing a spent one revokes its grant;
+///   a refresh's `scope` may narrow the grant and never widen it
+///   (`invalid_scope`);
+/// - an ID token when `openid` was asked: RS256, its key at `jwks_uri`,
+///   with `iss`, `sub`, `aud`, `exp`, `iat`, `auth_time`, `at_hash`,
+///   `jti` and the `nonce` echoed; the token response's `scope` is exactly
+///   the protocol scopes asked, then the resource scopes granted;
+/// - revocation (RFC 7009) of an access or refresh token and its grant,
+///   `200` for an unknown token, `unauthorized_client` for another
+///   client's;
 /// - the embedded-app exchange, the jwt-bearer grant (RFC 7523), for an
 ///   assertion the stand-in minted ([`assertion`](Self::assertion)): an
 ///   access token and no refresh token;
 /// - access tokens that expire after an hour on a clock tests can move
-///   ([`advance_clock`](Self::advance_clock)); the API answers an expired
-///   or revoked token with `401 invalid_token`, and honours exactly the
-///   granted scopes.
+///   ([`advance_clock`](Self::advance_clock)); the API answers a token it
+///   did not issue, an expired or a revoked one with `401 invalid_token`,
+///   and honours exactly the granted scopes.
 ///
-/// Simpler than Fanvue: no sign-in (there is one user), no ID token (a
-/// real one would need a signed JWT and a JWKS; the stand-in issues none,
-/// though `openid` is accepted), opaque assertions rather than signed
-/// JWTs, a refresh keeps the scopes of its code, and its randomness is the
-/// standard library's hasher keys, fine for tests and not for production.
+/// # Where it differs from Fanvue's Hydra
+///
+/// - One user, always signed in: no login page, `prompt` and `max_age`
+///   are ignored, and `sub` is fixed.
+/// - Consent is remembered per client for marking new scopes, never to
+///   skip the page.
+/// - No userinfo endpoint, no dynamic client registration, no
+///   introspection endpoint; discovery lists none of them.
+/// - The ID token's signing key is fixed and public (in this crate's
+///   source): a token it signs proves nothing outside a test.
+/// - Assertions are opaque strings the stand-in minted, not signed JWTs.
+/// - Codes and tokens are random from the standard library's hasher keys:
+///   fine for tests, not for production.
 #[derive(Clone)]
 pub struct StandIn {
     address: SocketAddr,
@@ -208,7 +261,7 @@ impl StandIn {
     pub async fn start_on(address: SocketAddr) -> std::io::Result<StandIn> {
         let listener = TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
-        let shared = Shared::new(Arc::new(AtomicUsize::new(0)));
+        let shared = Shared::new(format!("http://{address}"), Arc::new(AtomicUsize::new(0)));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let app = app(shared.clone());
         tokio::spawn(async move {
@@ -226,10 +279,14 @@ impl StandIn {
         })
     }
 
-    /// The router alone, to serve it yourself; `requests` counts every
-    /// request it receives.
-    pub fn router(requests: Arc<AtomicUsize>) -> Router {
-        app(Shared::new(requests))
+    /// The router alone, to serve it yourself at `issuer` (its base URL,
+    /// such as `http://127.0.0.1:8080`); `requests` counts every request
+    /// it receives.
+    pub fn router(issuer: &str, requests: Arc<AtomicUsize>) -> Router {
+        app(Shared::new(
+            issuer.trim_end_matches('/').to_owned(),
+            requests,
+        ))
     }
 
     /// Registers an app, as the Fanvue developer area does.
@@ -264,6 +321,16 @@ impl StandIn {
         assertion
     }
 
+    /// The revocation endpoint, `http://127.0.0.1:PORT/oauth2/revoke`.
+    pub fn revocation_url(&self) -> String {
+        format!("{}/oauth2/revoke", self.base_url())
+    }
+
+    /// The issuer, as discovery and ID tokens name it: the base URL.
+    pub fn issuer(&self) -> String {
+        self.base_url()
+    }
+
     /// The authorize endpoint, `http://127.0.0.1:PORT/oauth2/auth`.
     pub fn authorize_url(&self) -> String {
         format!("{}/oauth2/auth", self.base_url())
@@ -289,16 +356,12 @@ impl StandIn {
         self.shared.0.requests.load(Ordering::SeqCst)
     }
 
-    /// A bearer token that the stand-in reads as granting `scopes`,
-    /// without a flow: for tests of the API alone.
-    pub fn token(scopes: ScopeSet) -> String {
-        format!("{TOKEN_PREFIX}{:x}", scopes.bits())
-    }
-
-    /// The scopes a [`token`](Self::token) grants; `None` for any other string.
-    pub fn scopes_of(token: &str) -> Option<ScopeSet> {
-        let bits = token.strip_prefix(TOKEN_PREFIX)?;
-        ScopeSet::from_bits(u64::from_str_radix(bits, 16).ok()?)
+    /// An access token for a user who granted `scopes`, for tests of the
+    /// API alone: the stand-in runs an authorization code grant for a
+    /// client of its own and exchanges the code, so the token is one it
+    /// issued, expiring and revocable like any other.
+    pub fn token(&self, scopes: ScopeSet) -> String {
+        auth::issue_for_test(&self.shared, scopes)
     }
 
     /// Stops serving; dropping the last clone does too.
@@ -340,10 +403,23 @@ fn app(shared: Shared) -> Router {
             router = router.route(route, methods);
         }
     }
+    let discovery = |State(shared): State<Shared>| async move {
+        (
+            [(CONTENT_TYPE, "application/json")],
+            oidc::discovery(&shared.issuer()),
+        )
+    };
     let auth = Router::new()
         .route("/oauth2/auth", get(auth::authorize))
         .route("/oauth2/consent", post(auth::consent))
         .route("/oauth2/token", post(auth::token))
+        .route("/oauth2/revoke", post(auth::revoke))
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/.well-known/oauth-authorization-server", get(discovery))
+        .route(
+            "/.well-known/jwks.json",
+            get(|| async { ([(CONTENT_TYPE, "application/json")], oidc::key_set()) }),
+        )
         .with_state(shared.clone());
     let requests = Arc::clone(&shared.0.requests);
     router
@@ -364,15 +440,14 @@ impl Drop for StandIn {
     }
 }
 
-/// The scopes a bearer token grants now: an issued one's unless it expired
-/// or was revoked, or a [`StandIn::token`]'s.
+/// The scopes a bearer token grants now: one the stand-in issued, unless
+/// it expired or was revoked.
 fn scopes_of_bearer(shared: &Shared, token: &str) -> Option<ScopeSet> {
     let auth = shared.lock();
-    match auth.tokens.get(token) {
-        Some(issued) if !issued.revoked && issued.expires > shared.now() => Some(issued.scopes),
-        Some(_) => None,
-        None => StandIn::scopes_of(token),
-    }
+    auth.tokens
+        .get(token)
+        .filter(|issued| !issued.revoked && issued.expires > shared.now())
+        .map(|issued| issued.scopes)
 }
 
 /// 200 with JSON when the token covers `endpoint`, 403 when it does not,

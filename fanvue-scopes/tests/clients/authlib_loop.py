@@ -1,0 +1,170 @@
+"""The whole consent loop against the stand-in Fanvue, driven by authlib,
+an OAuth 2.0 and OpenID Connect client no one here wrote, and requests as
+the browser: discovery, authorize with PKCE and a nonce, a partial consent
+on the form, the code exchange, the ID token verified against the JWKS,
+a refresh that narrows, one that asks for more (refused), a step-up whose
+consent page marks the new scope, and revocation.
+
+    python3 authlib_loop.py BASE_URL CLIENT_ID CLIENT_SECRET REDIRECT_URI
+
+Prints one line per step; exits non-zero at the first that fails.
+"""
+
+import html.parser
+import sys
+import urllib.parse
+
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from authlib.common.security import generate_token
+
+
+class Form(html.parser.HTMLParser):
+    """The consent page's form: its hidden fields and its checkboxes."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = {}
+        self.scopes = []
+        self.marks = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("type") == "hidden":
+            self.hidden[attrs["name"]] = attrs["value"]
+        if tag == "input" and attrs.get("type") == "checkbox":
+            self.scopes.append(attrs["value"])
+        if tag == "span" and attrs.get("class") == "new":
+            self.marks.append("new")
+
+
+def check(condition, what):
+    if not condition:
+        print(f"FAILED: {what}")
+        sys.exit(1)
+    print(f"ok: {what}")
+
+
+def consent(browser, url, keep):
+    """Opens the authorize URL as a browser would and submits the consent
+    form with only `keep` ticked; returns the callback's query and the page."""
+    page = browser.get(url, allow_redirects=False)
+    check(page.status_code == 200, "the authorize URL shows a consent page")
+    check(page.headers.get("X-Frame-Options") == "DENY", "the consent page can't be framed")
+    form = Form()
+    form.feed(page.text)
+    fields = [("request", form.hidden["request"]), ("decision", "allow")]
+    fields += [("scope", scope) for scope in form.scopes if scope in keep]
+    answer = browser.post(
+        urllib.parse.urljoin(url, "/oauth2/consent"), data=fields, allow_redirects=False
+    )
+    check(answer.status_code == 302, "the consent form redirects to the app")
+    location = answer.headers["Location"]
+    return location, form
+
+
+def main():
+    base, client_id, secret, redirect_uri = sys.argv[1:5]
+    metadata = requests.get(f"{base}/.well-known/openid-configuration", timeout=10).json()
+    check(metadata["issuer"] == base, "discovery names the issuer")
+    check(metadata["code_challenge_methods_supported"] == ["S256"], "discovery: PKCE S256 only")
+    check(
+        requests.get(f"{base}/.well-known/oauth-authorization-server", timeout=10).json()["issuer"]
+        == base,
+        "RFC 8414 metadata too",
+    )
+
+    asked = "openid offline_access read:self read:chat write:chat"
+    session = OAuth2Session(
+        client_id,
+        secret,
+        scope=asked,
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256",
+        # authlib sends HTTP Basic credentials without form-encoding them
+        # (RFC 6749 §2.3.1 says to), which a secret with `%` or `+` makes
+        # fail at Hydra and at the stand-in alike: the form it is.
+        token_endpoint_auth_method="client_secret_post",
+        revocation_endpoint_auth_method="client_secret_post",
+    )
+    verifier = generate_token(64)
+    nonce = generate_token(20)
+    url, state = session.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=verifier, nonce=nonce
+    )
+    browser = requests.Session()
+    # The user unticks write:chat.
+    location, _ = consent(browser, url, {"read:self", "read:chat"})
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+    check(query.get("state") == state, "state comes back")
+    check(query.get("iss") == base, "iss is in the authorization response (RFC 9207)")
+
+    token = session.fetch_token(
+        metadata["token_endpoint"], authorization_response=location, code_verifier=verifier
+    )
+    check(token["scope"] == "openid offline_access read:self read:chat", "the token has what was granted")
+    check("refresh_token" in token, "offline_access brings a refresh token")
+
+    keys = KeySet.import_key_set(requests.get(metadata["jwks_uri"], timeout=10).json())
+    id_token = jwt.decode(token["id_token"], keys, algorithms=["RS256"])
+    jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": base},
+        aud={"essential": True, "value": client_id},
+        nonce={"essential": True, "value": nonce},
+        sub={"essential": True},
+    ).validate(id_token.claims)
+    check(True, "the ID token verifies against the JWKS, nonce echoed")
+
+    api = requests.get(
+        f"{base}/chats", headers={"Authorization": f"Bearer {token['access_token']}"}, timeout=10
+    )
+    check(api.status_code == 200, "the API honours the access token")
+
+    # A refresh that narrows is fine; one that asks for more is not.
+    narrowed = session.refresh_token(metadata["token_endpoint"], scope="openid read:self")
+    check(narrowed["scope"] == "openid read:self", "a refresh narrows the scope")
+    chats = requests.get(
+        f"{base}/chats", headers={"Authorization": f"Bearer {narrowed['access_token']}"}, timeout=10
+    )
+    check(chats.status_code == 403, "the narrowed token lacks read:chat")
+    try:
+        session.refresh_token(metadata["token_endpoint"], scope=asked)
+        check(False, "a refresh asking beyond the grant is refused")
+    except Exception as error:  # authlib raises OAuthError
+        check("invalid_scope" in str(error), "a refresh asking beyond the grant is invalid_scope")
+
+    # Step-up: ask again; the consent page marks write:chat new.
+    step_up = OAuth2Session(
+        client_id,
+        secret,
+        scope=asked,
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256",
+        token_endpoint_auth_method="client_secret_post",
+        revocation_endpoint_auth_method="client_secret_post",
+    )
+    verifier = generate_token(64)
+    url, state = step_up.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=verifier, nonce=generate_token(20)
+    )
+    location, form = consent(browser, url, {"read:self", "read:chat", "write:chat"})
+    check(form.marks == ["new"], "the step-up's consent page marks one scope new")
+    stepped = step_up.fetch_token(
+        metadata["token_endpoint"], authorization_response=location, code_verifier=verifier
+    )
+    check("write:chat" in stepped["scope"].split(), "the step-up grants write:chat")
+
+    # Revocation: the token stops working at once.
+    revoked = step_up.revoke_token(metadata["revocation_endpoint"], token=stepped["access_token"])
+    check(revoked.status_code == 200, "revocation answers 200")
+    after = requests.get(
+        f"{base}/chats", headers={"Authorization": f"Bearer {stepped['access_token']}"}, timeout=10
+    )
+    check(after.status_code == 401, "a revoked token is refused")
+    print("authlib: the whole loop passed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,653 @@
+//! The stand-in refuses what Fanvue's authorization server (Ory Hydra) and
+//! the RFCs it follows refuse: one test per way an earlier stand-in let a
+//! client bug through, each over HTTP as a client would send it.
+
+use fanvue_scopes::testing::{Client, Consent, StandIn};
+use fanvue_scopes::{ScopeSet, scopes};
+use reqwest::StatusCode;
+use reqwest::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, X_FRAME_OPTIONS,
+};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::Duration;
+
+const CLIENT_ID: &str = "strict-app";
+const SECRET: &str = "a+b%c";
+const CALLBACK: &str = "http://127.0.0.1:9/callback";
+const REGISTERED: ScopeSet = scopes![read:self, read:chat, write:chat];
+/// A PKCE pair (RFC 7636 appendix B).
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const STATE: &str = "state-of-the-art";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("a client")
+}
+
+async fn stand_in(consent: Consent) -> StandIn {
+    let stand_in = StandIn::start().await.expect("the stand-in starts");
+    stand_in.register_client(Client::new(CLIENT_ID, SECRET, CALLBACK, REGISTERED));
+    stand_in.set_consent(consent);
+    stand_in
+}
+
+/// The authorize URL with these query pairs, written as given (repeats
+/// and all).
+fn authorize_url(stand_in: &StandIn, pairs: &[(&str, &str)]) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    format!("{}?{}", stand_in.authorize_url(), query.join("&"))
+}
+
+/// A well-formed authorize request's pairs, for `scope`.
+fn good(scope: &'static str) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("response_type", "code"),
+        ("client_id", CLIENT_ID),
+        ("redirect_uri", CALLBACK),
+        ("scope", scope),
+        ("state", STATE),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]
+}
+
+/// The redirect's query, or `None` when the answer is not a redirect to
+/// the client.
+async fn redirected(url: &str) -> Option<HashMap<String, String>> {
+    let response = http().get(url).send().await.expect("an answer");
+    let location = response.headers().get(LOCATION)?.to_str().ok()?.to_owned();
+    assert!(location.starts_with(CALLBACK), "{location}");
+    Some(
+        url::Url::parse(&location)
+            .expect("a URL")
+            .query_pairs()
+            .into_owned()
+            .collect(),
+    )
+}
+
+/// The `Basic` credentials as RFC 6749 §2.3.1 says: each form-encoded.
+fn basic() -> String {
+    let encode =
+        |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    use base64::Engine;
+    let pair = format!("{}:{}", encode(CLIENT_ID), encode(SECRET));
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// POSTs `body` to the token endpoint as a form, with proper Basic
+/// credentials.
+async fn token_raw(stand_in: &StandIn, body: &str) -> (StatusCode, Value) {
+    let response = http()
+        .post(stand_in.token_url())
+        .header("authorization", basic())
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("an answer");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A code for `scope`, with the consent scripted.
+async fn code(stand_in: &StandIn, scope: &'static str) -> String {
+    redirected(&authorize_url(stand_in, &good(scope)))
+        .await
+        .expect("a redirect")["code"]
+        .clone()
+}
+
+fn exchange_body(code: &str) -> String {
+    format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={VERIFIER}",
+        url::form_urlencoded::byte_serialize(CALLBACK.as_bytes()).collect::<String>()
+    )
+}
+
+async fn api_status(stand_in: &StandIn, token: &str) -> StatusCode {
+    http()
+        .get(format!("{}/users/me", stand_in.base_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("an answer")
+        .status()
+}
+
+#[test]
+fn a_repeated_parameter_at_the_authorize_endpoint_is_refused() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Grant(REGISTERED)).await;
+        // Repeats the client can be told about: a redirect with
+        // invalid_request, and never a code.
+        for (name, first) in [
+            ("code_challenge_method", "plain"),
+            ("state", "another-state"),
+            ("scope", "read:self"),
+            ("response_type", "token"),
+            ("code_challenge", CHALLENGE),
+        ] {
+            let mut pairs = vec![(name, first)];
+            pairs.extend(good("openid read:chat"));
+            let query = redirected(&authorize_url(&stand_in, &pairs))
+                .await
+                .unwrap_or_else(|| panic!("{name}: a redirect"));
+            assert_eq!(
+                query.get("error").map(String::as_str),
+                Some("invalid_request"),
+                "{name}"
+            );
+            assert!(!query.contains_key("code"), "{name}: no code");
+        }
+        // Repeats of where to send the answer: an error page, never a redirect.
+        for (name, first) in [
+            ("redirect_uri", "http://evil.example/cb"),
+            ("client_id", "other"),
+        ] {
+            let mut pairs = vec![(name, first)];
+            pairs.extend(good("openid"));
+            let response = http()
+                .get(authorize_url(&stand_in, &pairs))
+                .send()
+                .await
+                .expect("an answer");
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{name}");
+            assert!(response.headers().get(LOCATION).is_none(), "{name}");
+        }
+    });
+}
+
+#[test]
+fn a_repeated_parameter_at_the_token_endpoint_is_refused() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Grant(REGISTERED)).await;
+        let code = code(&stand_in, "read:chat").await;
+        let callback =
+            url::form_urlencoded::byte_serialize(CALLBACK.as_bytes()).collect::<String>();
+        for body in [
+            format!("code_verifier=WRONG&{}", exchange_body(&code)),
+            format!("code=other&{}", exchange_body(&code)),
+            format!("grant_type=refresh_token&{}", exchange_body(&code)),
+            format!("redirect_uri={callback}&{}", exchange_body(&code)),
+        ] {
+            let (status, error) = token_raw(&stand_in, &body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(error["error"], "invalid_request", "{body}");
+        }
+        // The code was not spent by those: it still works, once.
+        let (status, token) = token_raw(&stand_in, &exchange_body(&code)).await;
+        assert_eq!(status, StatusCode::OK, "{token}");
+    });
+}
+
+#[test]
+fn a_refresh_may_narrow_its_scope_but_never_widen_it() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Grant(scopes![read:self, read:chat])).await;
+        let code = code(&stand_in, "offline_access read:self read:chat write:chat").await;
+        let (_, token) = token_raw(&stand_in, &exchange_body(&code)).await;
+        assert_eq!(token["scope"], "offline_access read:self read:chat");
+        let refresh = token["refresh_token"].as_str().expect("a refresh token").to_owned();
+        // The scope first asked for, write:chat included, which the user unticked.
+        let (status, error) = token_raw(
+            &stand_in,
+            &format!("grant_type=refresh_token&refresh_token={refresh}&scope=offline_access+read%3Aself+read%3Achat+write%3Achat"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(error["error"], "invalid_scope");
+        // The refused refresh did not spend the token; a narrower one works.
+        let (status, narrowed) = token_raw(
+            &stand_in,
+            &format!("grant_type=refresh_token&refresh_token={refresh}&scope=read%3Aself"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{narrowed}");
+        assert_eq!(narrowed["scope"], "read:self");
+        let access = narrowed["access_token"].as_str().expect("an access token");
+        let chats = http()
+            .get(format!("{}/chats", stand_in.base_url()))
+            .bearer_auth(access)
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(chats.status(), StatusCode::FORBIDDEN, "read:chat was narrowed away");
+        // The rotated refresh token still carries the whole grant.
+        let rotated = narrowed["refresh_token"].as_str().expect("rotated");
+        let (status, whole) =
+            token_raw(&stand_in, &format!("grant_type=refresh_token&refresh_token={rotated}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(whole["scope"], "offline_access read:self read:chat");
+    });
+}
+
+#[test]
+fn the_token_endpoint_reads_only_forms() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Grant(REGISTERED)).await;
+        let code = code(&stand_in, "read:chat").await;
+        let json = serde_json::json!({
+            "grant_type": "authorization_code", "code": code,
+            "redirect_uri": CALLBACK, "code_verifier": VERIFIER,
+        })
+        .to_string();
+        for (content_type, body) in [
+            (Some("application/json"), json),
+            (Some("text/plain"), exchange_body(&code)),
+            (None, exchange_body(&code)),
+        ] {
+            let mut request = http()
+                .post(stand_in.token_url())
+                .header("authorization", basic())
+                .body(body);
+            if let Some(content_type) = content_type {
+                request = request.header(CONTENT_TYPE, content_type);
+            }
+            let response = request.send().await.expect("an answer");
+            assert_eq!(
+                response.status(),
+                StatusCode::BAD_REQUEST,
+                "{content_type:?}"
+            );
+            let error: Value = response.json().await.expect("JSON");
+            assert_eq!(error["error"], "invalid_request", "{content_type:?}");
+        }
+        // With a charset parameter, a form is still a form.
+        let response = http()
+            .post(stand_in.token_url())
+            .header("authorization", basic())
+            .header(
+                CONTENT_TYPE,
+                "application/x-www-form-urlencoded; charset=UTF-8",
+            )
+            .body(exchange_body(&code))
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(response.status(), StatusCode::OK);
+    });
+}
+
+#[test]
+fn basic_credentials_are_form_decoded() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Grant(REGISTERED)).await;
+        let code = code(&stand_in, "read:chat").await;
+        // The secret `a+b%c` sent raw, as an app that skips the encoding
+        // does: `+` reads as a space, so authentication fails, as at Hydra.
+        use base64::Engine;
+        let raw = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{SECRET}"))
+        );
+        let response = http()
+            .post(stand_in.token_url())
+            .header("authorization", raw)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(exchange_body(&code))
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        // Form-encoded, as RFC 6749 §2.3.1 says (and the `oauth2` crate does).
+        let (status, token) = token_raw(&stand_in, &exchange_body(&code)).await;
+        assert_eq!(status, StatusCode::OK, "{token}");
+        // Both Basic and the form's secret: one method only.
+        let code = self::code(&stand_in, "read:chat").await;
+        let (status, error) = token_raw(
+            &stand_in,
+            &format!(
+                "{}&client_id={CLIENT_ID}&client_secret=a%2Bb%25c",
+                exchange_body(&code)
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(error["error"], "invalid_request");
+    });
+}
+
+#[test]
+fn state_comes_back_byte_for_byte_and_iss_with_it() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Grant(REGISTERED)).await;
+        let mut pairs = good("read:chat");
+        pairs.retain(|(name, _)| *name != "state");
+        pairs.push(("state", "%FF%FE%00state+1%2B"));
+        let response = http()
+            .get(authorize_url(&stand_in, &pairs))
+            .send()
+            .await
+            .expect("an answer");
+        let location = response.headers()[LOCATION]
+            .to_str()
+            .expect("ASCII")
+            .to_owned();
+        let query = location
+            .split_once('?')
+            .map(|(_, query)| query)
+            .unwrap_or_default();
+        let state = query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("state="))
+            .expect("state");
+        // Form-decoded, the bytes sent come back exactly: FF FE 00, then
+        // "state 1+" (a lossy decode would have made U+FFFD of them).
+        let form_decode = |text: &str| -> Vec<u8> {
+            percent_encoding::percent_decode_str(&text.replace('+', " ")).collect()
+        };
+        let mut sent = vec![0xFF, 0xFE, 0x00];
+        sent.extend_from_slice(b"state 1+");
+        assert_eq!(form_decode(state), sent, "{state}");
+        let iss = query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("iss="))
+            .expect("iss");
+        assert_eq!(
+            percent_encoding::percent_decode_str(iss).decode_utf8_lossy(),
+            stand_in.issuer()
+        );
+        // A state too short to stop forgery, or none: invalid_state, as Hydra says.
+        for state in ["short", ""] {
+            let mut pairs = good("read:chat");
+            pairs.retain(|(name, _)| *name != "state");
+            pairs.push(("state", state));
+            let query = redirected(&authorize_url(&stand_in, &pairs))
+                .await
+                .expect("a redirect");
+            assert_eq!(query["error"], "invalid_state", "{state:?}");
+        }
+    });
+}
+
+#[test]
+fn the_consent_page_cannot_be_framed_or_cached() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Page).await;
+        let response = http()
+            .get(authorize_url(&stand_in, &good("read:chat")))
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(response.status(), StatusCode::OK);
+        let headers = response.headers();
+        assert_eq!(headers[X_FRAME_OPTIONS], "DENY");
+        assert_eq!(headers[CONTENT_SECURITY_POLICY], "frame-ancestors 'none'");
+        assert_eq!(headers[CACHE_CONTROL], "no-store");
+    });
+}
+
+#[test]
+fn discovery_says_what_the_stand_in_does() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Page).await;
+        for path in [
+            "/.well-known/openid-configuration",
+            "/.well-known/oauth-authorization-server",
+        ] {
+            let metadata: Value = http()
+                .get(format!("{}{path}", stand_in.base_url()))
+                .send()
+                .await
+                .expect("an answer")
+                .json()
+                .await
+                .expect("JSON");
+            let issuer = stand_in.issuer();
+            assert_eq!(metadata["issuer"], issuer, "{path}");
+            assert_eq!(metadata["authorization_endpoint"], stand_in.authorize_url());
+            assert_eq!(metadata["token_endpoint"], stand_in.token_url());
+            assert_eq!(metadata["revocation_endpoint"], stand_in.revocation_url());
+            assert_eq!(
+                metadata["code_challenge_methods_supported"],
+                serde_json::json!(["S256"])
+            );
+            assert_eq!(
+                metadata["response_types_supported"],
+                serde_json::json!(["code"])
+            );
+            assert_eq!(
+                metadata["grant_types_supported"],
+                serde_json::json!([
+                    "authorization_code",
+                    "refresh_token",
+                    "urn:ietf:params:oauth:grant-type:jwt-bearer"
+                ])
+            );
+            assert_eq!(
+                metadata["authorization_response_iss_parameter_supported"],
+                true
+            );
+            let scopes: Vec<&str> = metadata["scopes_supported"]
+                .as_array()
+                .expect("a list")
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            let mut expected = vec!["openid", "offline_access", "offline"];
+            expected.extend(fanvue_scopes::Scope::ALL.iter().map(|scope| scope.as_str()));
+            assert_eq!(scopes, expected, "the protocol scopes, then scopes.toml's");
+            // Every endpoint it names answers (not 404).
+            let jwks: Value = http()
+                .get(metadata["jwks_uri"].as_str().expect("a URL"))
+                .send()
+                .await
+                .expect("an answer")
+                .json()
+                .await
+                .expect("JSON");
+            assert_eq!(jwks["keys"][0]["alg"], "RS256");
+        }
+    });
+}
+
+#[test]
+fn a_replayed_code_revokes_what_it_issued() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Grant(REGISTERED)).await;
+        let code = code(&stand_in, "offline_access read:self").await;
+        let (status, token) = token_raw(&stand_in, &exchange_body(&code)).await;
+        assert_eq!(status, StatusCode::OK);
+        let access = token["access_token"].as_str().expect("an access token");
+        let refresh = token["refresh_token"].as_str().expect("a refresh token");
+        assert_eq!(api_status(&stand_in, access).await, StatusCode::OK);
+        let (status, error) = token_raw(&stand_in, &exchange_body(&code)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(error["error"], "invalid_grant");
+        assert_eq!(
+            api_status(&stand_in, access).await,
+            StatusCode::UNAUTHORIZED
+        );
+        let (status, _) = token_raw(
+            &stand_in,
+            &format!("grant_type=refresh_token&refresh_token={refresh}"),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "its refresh token is revoked too"
+        );
+    });
+}
+
+#[test]
+fn protocol_scopes_appear_only_when_asked() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Grant(REGISTERED)).await;
+        for (asked, granted, refresh) in [
+            ("read:chat", "read:chat", false),
+            ("openid read:chat", "openid read:chat", false),
+            ("offline read:chat", "offline read:chat", true),
+        ] {
+            let code = code(&stand_in, asked).await;
+            let (status, token) = token_raw(&stand_in, &exchange_body(&code)).await;
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(token["scope"], granted, "{asked}");
+            assert_eq!(token.get("refresh_token").is_some(), refresh, "{asked}");
+            assert_eq!(
+                token.get("id_token").is_some(),
+                asked.contains("openid"),
+                "{asked}"
+            );
+        }
+    });
+}
+
+#[test]
+fn a_missing_response_type_is_invalid_request() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Grant(REGISTERED)).await;
+        let mut pairs = good("read:chat");
+        pairs.retain(|(name, _)| *name != "response_type");
+        let query = redirected(&authorize_url(&stand_in, &pairs))
+            .await
+            .expect("a redirect");
+        assert_eq!(query["error"], "invalid_request");
+        pairs.push(("response_type", "token"));
+        let query = redirected(&authorize_url(&stand_in, &pairs))
+            .await
+            .expect("a redirect");
+        assert_eq!(query["error"], "unsupported_response_type");
+    });
+}
+
+#[test]
+fn revocation_ends_a_grant_at_once() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Grant(REGISTERED)).await;
+        let revoke = |token: String| {
+            let stand_in = stand_in.clone();
+            async move {
+                let response = http()
+                    .post(stand_in.revocation_url())
+                    .header("authorization", basic())
+                    .form(&[
+                        ("token", token.as_str()),
+                        ("token_type_hint", "access_token"),
+                    ])
+                    .send()
+                    .await
+                    .expect("an answer");
+                let status = response.status();
+                (
+                    status,
+                    response.json::<Value>().await.unwrap_or(Value::Null),
+                )
+            }
+        };
+        let code = code(&stand_in, "offline_access read:self").await;
+        let (_, token) = token_raw(&stand_in, &exchange_body(&code)).await;
+        let access = token["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned();
+        let refresh = token["refresh_token"]
+            .as_str()
+            .expect("a refresh token")
+            .to_owned();
+        assert_eq!(revoke(access.clone()).await.0, StatusCode::OK);
+        assert_eq!(
+            api_status(&stand_in, &access).await,
+            StatusCode::UNAUTHORIZED
+        );
+        let (status, _) = token_raw(
+            &stand_in,
+            &format!("grant_type=refresh_token&refresh_token={refresh}"),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "the grant's refresh token went with it"
+        );
+        // An unknown token is fine (RFC 7009 §2.2); another client's is not.
+        assert_eq!(revoke("at-unknown".to_owned()).await.0, StatusCode::OK);
+        let others = stand_in.token(scopes![read:self]);
+        let (status, error) = revoke(others.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(error["error"], "unauthorized_client");
+        assert_eq!(api_status(&stand_in, &others).await, StatusCode::OK);
+    });
+}
+
+#[test]
+fn the_api_honours_only_tokens_the_stand_in_issued() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Grant(REGISTERED)).await;
+        for forged in ["stand-in.ffff", "stand-in.7fff", "Bearer"] {
+            assert_eq!(
+                api_status(&stand_in, forged).await,
+                StatusCode::UNAUTHORIZED,
+                "{forged}"
+            );
+        }
+        let issued = stand_in.token(scopes![read:self]);
+        assert_eq!(api_status(&stand_in, &issued).await, StatusCode::OK);
+        stand_in.advance_clock(Duration::from_secs(3601));
+        assert_eq!(
+            api_status(&stand_in, &issued).await,
+            StatusCode::UNAUTHORIZED,
+            "expired"
+        );
+    });
+}
+
+#[test]
+fn a_step_up_consent_page_marks_the_new_scopes() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Grant(scopes![read:self])).await;
+        let _ = code(&stand_in, "read:self read:chat").await;
+        stand_in.set_consent(Consent::Page);
+        let page = http()
+            .get(authorize_url(&stand_in, &good("read:self read:chat")))
+            .send()
+            .await
+            .expect("an answer")
+            .text()
+            .await
+            .expect("a page");
+        assert!(page.contains("asks for more access"), "{page}");
+        let marked = |scope: &str| {
+            let at = page.find(&format!("<code>{scope}</code>")).expect("listed");
+            page[at..]
+                .split("</label>")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(marked("read:chat").contains("class=\"new\""), "{page}");
+        assert!(marked("read:self").contains("already allowed"), "{page}");
+        // A first consent is not a step-up.
+        let fresh = StandIn::start().await.expect("the stand-in starts");
+        fresh.register_client(Client::new(CLIENT_ID, SECRET, CALLBACK, REGISTERED));
+        let page = http()
+            .get(authorize_url(&fresh, &good("read:self read:chat")))
+            .send()
+            .await
+            .expect("an answer")
+            .text()
+            .await
+            .expect("a page");
+        assert!(!page.contains("asks for more access") && !page.contains("class=\"new\""));
+    });
+}
