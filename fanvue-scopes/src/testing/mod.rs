@@ -351,6 +351,18 @@ impl StandIn {
         self.address
     }
 
+    /// How many access tokens it issued that still work: not expired, not
+    /// revoked. A test of an app's sign-out sees it fall.
+    pub fn live_tokens(&self) -> usize {
+        let now = self.shared.now();
+        self.shared
+            .lock()
+            .tokens
+            .values()
+            .filter(|token| !token.revoked && token.expires > now)
+            .count()
+    }
+
     /// How many requests have reached it.
     pub fn requests(&self) -> usize {
         self.shared.0.requests.load(Ordering::SeqCst)

@@ -1,7 +1,7 @@
 //! The stand-in Fanvue against OAuth 2.0 and OpenID Connect clients no one
 //! here wrote: the `oauth2` crate, the `openidconnect` crate, and Python's
-//! authlib (`tests/clients/authlib_loop.py`; `pip install -r
-//! fanvue-scopes/tests/clients/requirements.txt`, which `.ci/run` does).
+//! authlib (`clients/authlib_loop.py`; `pip install -r
+//! tests/http/clients/requirements.txt`, which `.ci/run` does).
 //! Each runs the whole loop as its users would.
 
 use fanvue_scopes::testing::{Client, Consent, StandIn};
@@ -222,12 +222,14 @@ fn authlib_runs_the_whole_loop_in_python() {
     let runtime = runtime();
     let callback = "http://127.0.0.1:9/authlib";
     let stand_in = runtime.block_on(stand_in(callback));
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/authlib_loop.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/authlib_loop.py");
     // The stand-in serves on the runtime's worker threads while Python runs.
     let output = std::process::Command::new("python3")
         .args([script, &stand_in.base_url(), CLIENT_ID, SECRET, callback])
         .output()
-        .expect("python3 runs (install authlib: pip install -r fanvue-scopes/tests/clients/requirements.txt)");
+        .expect(
+            "python3 runs (install authlib: pip install -r tests/http/clients/requirements.txt)",
+        );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");

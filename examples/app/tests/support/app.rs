@@ -1,4 +1,4 @@
-//! The example app (`examples/app`), run as its own process against its
+//! The example app, run as its own process against its
 //! in-process stand-in Fanvue; killed on drop.
 
 use std::io::{BufRead, BufReader};
@@ -15,15 +15,8 @@ impl AppProcess {
     /// Starts the app on `port` (`0` for a free one), its sessions in
     /// `sessions`, and waits for the URL it prints.
     pub fn start(sessions: &Path, port: u16) -> AppProcess {
-        // Integration tests live in target/<profile>/deps; examples beside.
-        let exe = std::env::current_exe().expect("the test's path");
-        let binary = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .expect("target/<profile>")
-            .join("examples")
-            .join("app");
-        let mut child = Command::new(&binary)
+        let binary = Path::new(env!("CARGO_BIN_EXE_app"));
+        let mut child = Command::new(binary)
             .env("PORT", port.to_string())
             .env("APP_SESSIONS", sessions)
             .env_remove("FANVUE_CLIENT_ID")

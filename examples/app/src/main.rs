@@ -1,0 +1,869 @@
+//! "Sign in with Fanvue": a small web app a person can click through, and
+//! one written to be copied.
+//!
+//! `cargo run -p fanvue-app-example`
+//!
+//! Without configuration it serves a stand-in Fanvue (API and authorization
+//! server) in the same process, so it needs no network and no account; set
+//! `FANVUE_CLIENT_ID`, `FANVUE_CLIENT_SECRET` and `FANVUE_REDIRECT_URI` to
+//! use the real Fanvue. It listens on 127.0.0.1:3000 (`PORT` picks
+//! another), keeps sessions in SQLite (`APP_SESSIONS`, default
+//! `target/app-sessions.sqlite3`), and prints the URL to open.
+
+mod pages;
+mod return_to;
+mod serve;
+mod session;
+
+use axum::Router;
+use axum::extract::{Form, Query, Request, State};
+use axum::http::header::{CACHE_CONTROL, LOCATION};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use fanvue_scopes::axum::Routes;
+use fanvue_scopes::client::{CallCheck, ScopeCheck, call_refused};
+use fanvue_scopes::step_up::Registration;
+use fanvue_scopes::testing::{Client, StandIn};
+use fanvue_scopes::{
+    Granted, Guarded, InsufficientScope, Requirement, ScopeSet, least_privilege, oauth, requires,
+    scopes,
+};
+use reqwest_middleware::ClientWithMiddleware;
+use serde::Deserialize;
+use session::{Account, Data, SignIn, StepUpFor};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tower_sessions::Session;
+
+/// The scopes the app is registered for in the Fanvue developer area.
+const REGISTRATION: Registration =
+    Registration::new(scopes![read:self, read:chat, write:chat, read:insights]);
+
+/// Where the app finds Fanvue, and who it is to Fanvue.
+pub struct Fanvue {
+    pub authorize_url: String,
+    pub token_url: String,
+    pub revocation_url: String,
+    pub api: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uri: String,
+}
+
+pub struct App {
+    pub fanvue: Fanvue,
+    /// The app's own origin, which `return_to` must stay on.
+    pub origin: url::Url,
+    /// Calls the API; each call carries its user's `Granted` scopes.
+    pub api: ClientWithMiddleware,
+    /// Token and revocation requests: no middleware, no redirects.
+    pub http: reqwest::Client,
+}
+
+type Shared = Arc<App>;
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("app: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("app: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let port: u16 = match std::env::var("PORT") {
+        Ok(port) => port
+            .parse()
+            .map_err(|_| format!("PORT is not a port number: {port:?}"))?,
+        Err(_) => 3000,
+    };
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+    let address = listener.local_addr()?;
+    let (app, _stand_in) = configure(address).await?;
+    let routes = routes();
+    routes.check_registration(&REGISTRATION)?;
+    let path = std::env::var_os("APP_SESSIONS").map_or_else(
+        || PathBuf::from("target/app-sessions.sqlite3"),
+        PathBuf::from,
+    );
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let sessions = session::layer(&path, app.fanvue.redirect_uri.starts_with("https://")).await?;
+    println!("Sign in with Fanvue: open http://{address}/");
+    let shutdown = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let router = router(app, routes).layer(sessions);
+    serve::serve(listener, router, serve::Limits::default(), shutdown).await;
+    Ok(())
+}
+
+/// The real Fanvue from the environment, or a stand-in in this process.
+pub async fn configure(
+    address: SocketAddr,
+) -> Result<(Shared, Option<StandIn>), Box<dyn std::error::Error>> {
+    let real = (
+        std::env::var("FANVUE_CLIENT_ID"),
+        std::env::var("FANVUE_CLIENT_SECRET"),
+        std::env::var("FANVUE_REDIRECT_URI"),
+    );
+    let (fanvue, stand_in) = match real {
+        (Ok(client_id), Ok(client_secret), Ok(redirect_uri)) => {
+            // Fanvue's authorization server is Ory Hydra: revocation sits
+            // beside the token endpoint.
+            let revocation_url = url::Url::parse(oauth::TOKEN_URL)?
+                .join("revoke")?
+                .to_string();
+            (
+                Fanvue {
+                    authorize_url: oauth::AUTHORIZE_URL.to_owned(),
+                    token_url: oauth::TOKEN_URL.to_owned(),
+                    revocation_url,
+                    api: oauth::API_BASE_URL.to_owned(),
+                    client_id,
+                    client_secret,
+                    redirect_uri,
+                },
+                None,
+            )
+        }
+        _ => {
+            let stand_in = StandIn::start().await?;
+            let redirect_uri = format!("http://{address}/callback");
+            let secret = session::random_token().ok_or("no randomness from the OS")?;
+            stand_in.register_client(Client::new(
+                "fanvue-app-example",
+                &secret,
+                &redirect_uri,
+                REGISTRATION.allowed(),
+            ));
+            (
+                Fanvue {
+                    authorize_url: stand_in.authorize_url(),
+                    token_url: stand_in.token_url(),
+                    revocation_url: stand_in.revocation_url(),
+                    api: stand_in.base_url(),
+                    client_id: "fanvue-app-example".to_owned(),
+                    client_secret: secret,
+                    redirect_uri,
+                },
+                Some(stand_in),
+            )
+        }
+    };
+    let origin = url::Url::parse(&fanvue.redirect_uri)?.join("/")?;
+    let check = ScopeCheck::with(CallCheck::new(ScopeSet::EMPTY).with_base_url(&fanvue.api)?);
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(15))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let api = reqwest_middleware::ClientBuilder::new(
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(15))
+            .redirect(check.redirect_policy())
+            .build()?,
+    )
+    .with(check)
+    .build();
+    Ok((
+        Arc::new(App {
+            fanvue,
+            origin,
+            api,
+            http,
+        }),
+        stand_in,
+    ))
+}
+
+/// The actions, each guarded by the scopes of the endpoints it calls; a
+/// shortfall leads to a page that says what the action needs.
+pub fn routes() -> Routes<Shared> {
+    Routes::new()
+        .get(
+            "/actions/chats",
+            Guarded::new(read_chats).on_refusal(explain_step_up),
+        )
+        .post(
+            "/actions/message",
+            Guarded::new(send_message).on_refusal(explain_step_up),
+        )
+        .get(
+            "/actions/insights",
+            Guarded::new(read_insights).on_refusal(explain_step_up),
+        )
+}
+
+pub fn router(app: Shared, routes: Routes<Shared>) -> Router {
+    routes
+        .into_router()
+        .route("/", get(home))
+        .route("/sign-in", get(sign_in))
+        .route("/step-up", get(step_up_page))
+        .route("/callback", get(callback))
+        .route("/dashboard", get(dashboard))
+        .route("/sign-out", post(sign_out))
+        .layer(middleware::from_fn_with_state(app.clone(), account_layer))
+        // Every page here is someone's: none is kept by a browser's or a
+        // proxy's cache, so Back after sign-out shows nothing private.
+        .layer(middleware::map_response(|mut response: Response| async {
+            response
+                .headers_mut()
+                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }))
+        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024))
+        .with_state(app)
+}
+
+/// The actions, as the dashboard lists them.
+pub struct Action {
+    /// Its id in `/step-up?action=..` and in element ids.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub method: &'static str,
+    pub path: &'static str,
+    pub needs: &'static Requirement,
+}
+
+pub const ACTIONS: [Action; 3] = [
+    Action {
+        id: "chats",
+        title: "Read your chats",
+        method: "GET",
+        path: "/actions/chats",
+        needs: Requirement::of(&read_chats),
+    },
+    Action {
+        id: "message",
+        title: "Send a message",
+        method: "POST",
+        path: "/actions/message",
+        needs: Requirement::of(&send_message),
+    },
+    Action {
+        id: "insights",
+        title: "Read your insights",
+        method: "GET",
+        path: "/actions/insights",
+        needs: Requirement::of(&read_insights),
+    },
+];
+
+fn action_by_path(path: &str) -> Option<&'static Action> {
+    ACTIONS.iter().find(|action| action.path == path)
+}
+
+fn action_by_id(id: &str) -> Option<&'static Action> {
+    ACTIONS.iter().find(|action| action.id == id)
+}
+
+/// `303 See Other` to a path of this app. Never panics: a value that is no
+/// header value goes to the dashboard instead.
+fn see_other(path: &str) -> Response {
+    let location = HeaderValue::from_str(path)
+        .unwrap_or_else(|_| HeaderValue::from_static(return_to::DEFAULT));
+    (StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response()
+}
+
+fn page(status: StatusCode, html: String) -> Response {
+    (status, Html(html)).into_response()
+}
+
+/// A page's answer to a shortfall: say what the action needs and why,
+/// before sending anyone to Fanvue.
+fn explain_step_up(request: &Request, _refused: InsufficientScope) -> Response {
+    match action_by_path(request.uri().path()) {
+        Some(action) => see_other(&format!("/step-up?action={}", action.id)),
+        None => see_other(return_to::DEFAULT),
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+/// Loads the account, refreshes its token before it expires, and puts the
+/// grant into the request for the guards.
+async fn account_layer(
+    State(app): State<Shared>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let data = Data(session);
+    let mut account = data.account().await;
+    if let Some(current) = account.as_ref().filter(|a| a.expires_at <= unix_now() + 60) {
+        // Refresh tokens rotate: the new one replaces the old, which works
+        // no more. A failed refresh ends the session.
+        match refresh(&app, current).await {
+            Some(fresh) => {
+                let _ = data.update(&fresh).await;
+                account = Some(fresh);
+            }
+            None => {
+                data.end().await;
+                return see_other("/?ended=1");
+            }
+        }
+    }
+    match &account {
+        Some(account) => {
+            request.extensions_mut().insert(Granted(account.granted()));
+            request.extensions_mut().insert(account.clone());
+        }
+        // A person, not an API client: to the home page to sign in, rather
+        // than the guards' bare 401.
+        None if request.uri().path().starts_with("/actions/") => return see_other("/"),
+        None => {}
+    }
+    next.run(request).await
+}
+
+/// A token response's fields.
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    refresh_token: Option<String>,
+    #[serde(default)]
+    scope: String,
+    expires_in: Option<u64>,
+}
+
+async fn token_request(app: &App, form: &[(&str, &str)]) -> Option<Account> {
+    let response = app
+        .http
+        .post(&app.fanvue.token_url)
+        // Form-encoded, as RFC 6749 §2.3.1 says and Fanvue decodes them.
+        .basic_auth(
+            form_encode(&app.fanvue.client_id),
+            Some(form_encode(&app.fanvue.client_secret)),
+        )
+        .form(form)
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let body: TokenResponse = response.json().await.ok()?;
+    Some(Account {
+        access_token: body.access_token,
+        refresh_token: body.refresh_token,
+        scope: body.scope,
+        expires_at: unix_now() + body.expires_in.unwrap_or(3600),
+    })
+}
+
+fn form_encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+async fn refresh(app: &App, account: &Account) -> Option<Account> {
+    let refresh_token = account.refresh_token.as_deref()?;
+    let mut fresh = token_request(
+        app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await?;
+    // A refresh may leave out what did not change.
+    if fresh.scope.is_empty() {
+        fresh.scope.clone_from(&account.scope);
+    }
+    Some(fresh)
+}
+
+#[derive(Deserialize)]
+struct HomeQuery {
+    ended: Option<String>,
+}
+
+async fn home(
+    account: Option<axum::Extension<Account>>,
+    Query(query): Query<HomeQuery>,
+) -> Response {
+    if account.is_some() {
+        return see_other("/dashboard");
+    }
+    page(StatusCode::OK, pages::home(query.ended.is_some()))
+}
+
+#[derive(Deserialize)]
+struct SignInQuery {
+    /// The action a step-up is for.
+    action: Option<String>,
+    return_to: Option<String>,
+}
+
+/// Starts the authorize request: a fresh `state` and PKCE verifier, kept in
+/// the session until the callback. For a step-up, it asks for what the
+/// token has plus what the action needs.
+async fn sign_in(
+    State(app): State<Shared>,
+    session: Session,
+    account: Option<axum::Extension<Account>>,
+    Query(query): Query<SignInQuery>,
+) -> Response {
+    let granted = account
+        .as_ref()
+        .map_or(ScopeSet::EMPTY, |account| account.granted());
+    let action = query.action.as_deref().and_then(action_by_id);
+    let (wanted, step_up, back) = match action {
+        Some(action) => match action.needs.check(granted) {
+            Ok(()) => return see_other(action_landing(action)),
+            Err(refused) => match REGISTRATION.step_up(&refused) {
+                Ok(step_up) => (
+                    step_up.scopes(),
+                    Some(StepUpFor {
+                        action: action.id.to_owned(),
+                        needs: refused.missing().to_string(),
+                    }),
+                    action_landing(action).to_owned(),
+                ),
+                Err(error) => {
+                    return page(
+                        StatusCode::FORBIDDEN,
+                        pages::message("Not available", &error.to_string()),
+                    );
+                }
+            },
+        },
+        None => {
+            let everything = least_privilege(ACTIONS.iter().map(|action| action.needs));
+            let back = query
+                .return_to
+                .as_deref()
+                .and_then(|path| return_to::same_origin_path(&app.origin, path))
+                .unwrap_or_else(|| return_to::DEFAULT.to_owned());
+            (everything.union(scopes![read:self]), None, back)
+        }
+    };
+    let request = match REGISTRATION.sign_in(wanted).map(|step_up| {
+        step_up.authorize_request_at(
+            &app.fanvue.authorize_url,
+            &app.fanvue.client_id,
+            &app.fanvue.redirect_uri,
+        )
+    }) {
+        Ok(Ok(request)) => request,
+        Ok(Err(_)) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Err(error) => {
+            return page(
+                StatusCode::FORBIDDEN,
+                pages::message("Not available", &error.to_string()),
+            );
+        }
+    };
+    let sign_in = SignIn {
+        state: request.state,
+        pkce_verifier: request.pkce_verifier,
+        return_to: back,
+        step_up,
+    };
+    match Data(session)
+        .start_sign_in(&sign_in, account.is_some())
+        .await
+    {
+        Ok(()) => see_other(&request.url),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Where an action lands after a step-up: a page reached by GET is where
+/// the user comes back to; a POST's is the dashboard.
+fn action_landing(action: &Action) -> &'static str {
+    if action.method == "GET" {
+        action.path
+    } else {
+        return_to::DEFAULT
+    }
+}
+
+#[derive(Deserialize)]
+struct StepUpQuery {
+    action: String,
+}
+
+/// What an action needs and why, before the user is sent to Fanvue.
+async fn step_up_page(
+    account: Option<axum::Extension<Account>>,
+    Query(query): Query<StepUpQuery>,
+) -> Response {
+    let (Some(account), Some(action)) = (account, action_by_id(&query.action)) else {
+        return see_other("/");
+    };
+    match action.needs.check(account.granted()) {
+        Ok(()) => see_other(action_landing(action)),
+        Err(refused) => page(StatusCode::OK, pages::step_up(action, refused.missing())),
+    }
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+}
+
+/// The redirect back from Fanvue: `state` must be the session's (CSRF), and
+/// the code is exchanged with the session's PKCE verifier.
+async fn callback(
+    State(app): State<Shared>,
+    session: Session,
+    account: Option<axum::Extension<Account>>,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let data = Data(session);
+    let Some(sign_in) = data.take_sign_in().await else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            pages::message("Sign-in expired", "Start again from the home page."),
+        );
+    };
+    if query.state.as_deref() != Some(sign_in.state.as_str()) {
+        return page(
+            StatusCode::BAD_REQUEST,
+            pages::message(
+                "Sign-in refused",
+                "The sign-in did not come from this browser.",
+            ),
+        );
+    }
+    let step_up_action = sign_in
+        .step_up
+        .as_ref()
+        .and_then(|step_up| action_by_id(&step_up.action));
+    if let Some(error) = query.error {
+        return match (account.is_some(), step_up_action, error.as_str()) {
+            // Deny at a step-up: signed in as before, without that action.
+            (true, Some(action), _) => page(StatusCode::OK, pages::declined(action, false)),
+            (_, _, "access_denied") => page(
+                StatusCode::OK,
+                pages::message(
+                    "Not signed in",
+                    "You chose not to connect your Fanvue account.",
+                ),
+            ),
+            _ => page(
+                StatusCode::BAD_GATEWAY,
+                pages::message("Not signed in", "Fanvue refused the sign-in."),
+            ),
+        };
+    }
+    let Some(code) = query.code else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            pages::message("Sign-in refused", "Fanvue sent no code."),
+        );
+    };
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", app.fanvue.redirect_uri.as_str()),
+        ("code_verifier", sign_in.pkce_verifier.as_str()),
+    ];
+    let Some(signed_in) = token_request(&app, &form).await else {
+        return page(
+            StatusCode::BAD_GATEWAY,
+            pages::message("Sign-in failed", "Fanvue did not issue a token."),
+        );
+    };
+    // A new session id for the signed-in session: one planted before
+    // sign-in is worth nothing now.
+    if data.sign_in(&signed_in).await.is_err() {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    // A step-up the user declined again: say so, and carry on without the
+    // action, rather than send them round the loop.
+    if let Some(action) = step_up_action {
+        if !action.needs.is_satisfied_by(signed_in.granted()) {
+            return page(StatusCode::OK, pages::declined(action, true));
+        }
+    }
+    see_other(&sign_in.return_to)
+}
+
+async fn dashboard(
+    State(app): State<Shared>,
+    session: Session,
+    account: Option<axum::Extension<Account>>,
+) -> Response {
+    let Some(axum::Extension(account)) = account else {
+        return see_other("/");
+    };
+    let data = Data(session);
+    let who = match call(&app, &account, reqwest::Method::GET, "/users/me").await {
+        Called::Ok(me) => me["handle"]
+            .as_str()
+            .map(|handle| format!("@{handle}"))
+            .unwrap_or_else(|| "your Fanvue account".to_owned()),
+        Called::Ended => {
+            data.end().await;
+            return see_other("/?ended=1");
+        }
+        Called::Refused | Called::Failed(_) => "your Fanvue account".to_owned(),
+    };
+    let Some(csrf) = data.csrf_token().await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    page(
+        StatusCode::OK,
+        pages::dashboard(&who, account.granted(), &csrf),
+    )
+}
+
+#[derive(Deserialize)]
+struct SignOutForm {
+    csrf: String,
+}
+
+/// Signs out: only with the session's CSRF token, so no other site can;
+/// the token is revoked at Fanvue, then the session ends.
+async fn sign_out(
+    State(app): State<Shared>,
+    session: Session,
+    account: Option<axum::Extension<Account>>,
+    form: Result<Form<SignOutForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let data = Data(session);
+    let presented = form.map(|Form(form)| form.csrf).unwrap_or_default();
+    if !data.csrf_matches(&presented).await {
+        return page(
+            StatusCode::FORBIDDEN,
+            pages::message(
+                "Not signed out",
+                "That sign-out did not come from this app's page. Use the button on your dashboard.",
+            ),
+        );
+    }
+    if let Some(axum::Extension(account)) = account {
+        // The refresh token revokes the whole grant; without one, the
+        // access token does (RFC 7009).
+        let token = account
+            .refresh_token
+            .as_deref()
+            .unwrap_or(&account.access_token);
+        let _ = app
+            .http
+            .post(&app.fanvue.revocation_url)
+            .basic_auth(
+                form_encode(&app.fanvue.client_id),
+                Some(form_encode(&app.fanvue.client_secret)),
+            )
+            .form(&[("token", token)])
+            .send()
+            .await;
+    }
+    data.end().await;
+    see_other("/")
+}
+
+/// A call's outcome, as a page tells it.
+enum Called {
+    Ok(serde_json::Value),
+    /// Fanvue no longer honours the token: the session is over.
+    Ended,
+    /// Refused for scope, by the check before sending or by Fanvue.
+    Refused,
+    Failed(String),
+}
+
+/// A call to the API with the session's token, checked against its scopes
+/// before it is sent.
+async fn call(app: &App, account: &Account, method: reqwest::Method, path: &str) -> Called {
+    let sent = app
+        .api
+        .request(method, format!("{}{path}", app.fanvue.api))
+        .bearer_auth(&account.access_token)
+        .header(
+            fanvue_scopes::client::API_VERSION_HEADER,
+            fanvue_scopes::API_VERSION,
+        )
+        .with_extension(Granted(account.granted()))
+        .send()
+        .await;
+    let response = match sent {
+        Ok(response) => response,
+        Err(error) => {
+            return match call_refused(&error) {
+                Some(_) => Called::Refused,
+                None => Called::Failed("Fanvue could not be reached".to_owned()),
+            };
+        }
+    };
+    let status = response.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return Called::Ended;
+    }
+    if !status.is_success() {
+        return Called::Failed(format!("Fanvue answered {status}"));
+    }
+    match response.json().await {
+        Ok(body) => Called::Ok(body),
+        Err(_) => Called::Failed("Fanvue's answer was not JSON".to_owned()),
+    }
+}
+
+async fn action_page(
+    app: &App,
+    session: Session,
+    account: &Account,
+    action: &Action,
+    method: reqwest::Method,
+    path: &str,
+) -> Response {
+    match call(app, account, method, path).await {
+        Called::Ok(body) => page(StatusCode::OK, pages::result(action, &body)),
+        Called::Ended => {
+            Data(session).end().await;
+            see_other("/?ended=1")
+        }
+        // Fanvue wants more than the app thought: the same explanation.
+        Called::Refused => see_other(&format!("/step-up?action={}", action.id)),
+        Called::Failed(problem) => page(
+            StatusCode::BAD_GATEWAY,
+            pages::message(action.title, &problem),
+        ),
+    }
+}
+
+#[requires(calls(GET "/chats"))]
+async fn read_chats(
+    granted: Granted,
+    State(app): State<Shared>,
+    session: Session,
+    axum::Extension(account): axum::Extension<Account>,
+) -> Result<Response, InsufficientScope> {
+    Ok(action_page(
+        &app,
+        session,
+        &account,
+        &ACTIONS[0],
+        reqwest::Method::GET,
+        "/chats",
+    )
+    .await)
+}
+
+#[requires(calls(POST "/chats/{userUuid}/message"))]
+async fn send_message(
+    granted: Granted,
+    State(app): State<Shared>,
+    session: Session,
+    axum::Extension(account): axum::Extension<Account>,
+) -> Result<Response, InsufficientScope> {
+    let path = fanvue_scopes::Endpoint::SendMessage
+        .path_with(&["0b7c1a9e-demo-fan"])
+        .unwrap_or_default();
+    Ok(action_page(
+        &app,
+        session,
+        &account,
+        &ACTIONS[1],
+        reqwest::Method::POST,
+        &path,
+    )
+    .await)
+}
+
+#[requires(calls(GET "/insights/earnings"))]
+async fn read_insights(
+    granted: Granted,
+    State(app): State<Shared>,
+    session: Session,
+    axum::Extension(account): axum::Extension<Account>,
+) -> Result<Response, InsufficientScope> {
+    Ok(action_page(
+        &app,
+        session,
+        &account,
+        &ACTIONS[2],
+        reqwest::Method::GET,
+        "/insights/earnings",
+    )
+    .await)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The app in this process, beside the stand-in it configured, so a
+    //! test can see what Fanvue saw.
+
+    use super::*;
+    use fanvue_scopes::testing::Consent;
+
+    #[test]
+    fn sign_out_revokes_the_token_at_fanvue() {
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .await
+                .expect("a port");
+            let address = listener.local_addr().expect("an address");
+            let (app, stand_in) = configure(address).await.expect("configured");
+            let stand_in = stand_in.expect("no FANVUE_* here: the stand-in");
+            stand_in.set_consent(Consent::Grant(scopes![read:self, read:chat]));
+            let sessions = std::env::temp_dir()
+                .join(format!("fanvue-app-revoke-{}.sqlite3", std::process::id()));
+            let _ = std::fs::remove_file(&sessions);
+            let layer = session::layer(&sessions, false).await.expect("sessions");
+            let router = router(app, routes()).layer(layer);
+            tokio::spawn(async move { axum::serve(listener, router).await });
+            let browser = reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .expect("a client");
+            let base = format!("http://{address}");
+            // Signed in, through the scripted consent and every redirect.
+            let dashboard = browser
+                .get(format!("{base}/sign-in"))
+                .send()
+                .await
+                .expect("signed in")
+                .text()
+                .await
+                .expect("the dashboard");
+            assert!(dashboard.contains("Sign out"), "{dashboard}");
+            assert_eq!(stand_in.live_tokens(), 1);
+            let csrf = dashboard
+                .split("name=\"csrf\" value=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .expect("the form's token")
+                .to_owned();
+            let home = browser
+                .post(format!("{base}/sign-out"))
+                .form(&[("csrf", csrf.as_str())])
+                .send()
+                .await
+                .expect("signed out");
+            assert!(home.url().path() == "/", "{}", home.url());
+            assert_eq!(stand_in.live_tokens(), 0, "revoked at Fanvue");
+            let _ = std::fs::remove_file(&sessions);
+        });
+    }
+}

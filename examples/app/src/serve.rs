@@ -1,0 +1,1 @@
+../../../fanvue-scopes/examples/server/serve.rs

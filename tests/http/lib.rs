@@ -1,0 +1,1 @@
+//! Nothing here: this member is its tests, each a file beside this one.
