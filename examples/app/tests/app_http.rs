@@ -3,7 +3,8 @@
 //! id is worth nothing), a forged callback refused, hostile `return_to`
 //! spellings kept on the app, `no-store` on every page, a sign-out that
 //! needs the page's CSRF token, and a restart whose dead token ends the
-//! session with "sign in again".
+//! session with "sign in again"; and a bounded load of concurrent
+//! sign-ins.
 
 #[path = "support/app.rs"]
 mod app_process;
@@ -287,5 +288,45 @@ fn after_a_restart_a_dead_token_ends_the_session_with_sign_in_again() {
         assert!(home.text().await.expect("HTML").contains("Sign in again"));
         // The session is gone: the dashboard sends a stranger home.
         assert_eq!(location(&get(&app, "/dashboard", &session).await), "/");
+    });
+}
+
+/// A bounded load on loopback: 64 people sign in at once, 8 at a time, and
+/// each lands on a dashboard of their own, with a session id of their own,
+/// cycled at sign-in; nothing is lost or crossed under contention for the
+/// SQLite session store.
+#[test]
+fn concurrent_sign_ins_each_get_their_own_session() {
+    let sessions = sessions_file("load");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let app = std::sync::Arc::new(AppProcess::start(&sessions, 0));
+        let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
+        let mut people = tokio::task::JoinSet::new();
+        for _ in 0..64 {
+            let (app, gate) = (app.clone(), gate.clone());
+            people.spawn(async move {
+                let _turn = gate.acquire_owned().await.expect("a turn");
+                let (before, after, landed) = sign_in(&app, "", None).await;
+                let dashboard = get(&app, &landed, &after).await;
+                let status = dashboard.status();
+                let page = dashboard.text().await.unwrap_or_default();
+                (before, after, status, page.contains("read:chat"))
+            });
+        }
+        // Bounded in time by each request's own timeout (`http()`).
+        let mut ids = std::collections::HashSet::new();
+        while let Some(done) = people.join_next().await {
+            let (before, after, status, granted) = done.expect("a person");
+            assert_eq!(status, StatusCode::OK);
+            assert!(granted, "their own grant on their own dashboard");
+            assert_ne!(before, after);
+            assert!(ids.insert(after), "a session id given twice");
+        }
+        assert_eq!(ids.len(), 64);
     });
 }
