@@ -136,6 +136,25 @@ fn a_person_and_an_attacker_click_through_the_app() {
     let signed_in = session_id(&tab).expect("a session");
     assert_ne!(signed_in, planted, "the id is cycled at sign-in");
 
+    // More hostile spellings, followed by the browser itself: each lands
+    // on the app.
+    for spelling in [
+        "%2F%5Cevil.example",
+        "%5C%5Cevil.example%2Fx",
+        "https%3A%2F%2Fevil.example",
+    ] {
+        open(&tab, &format!("{}/sign-in?return_to={spelling}", app.url));
+        // Still without read:insights, for the step-up below.
+        click(&tab, "input[value='read:insights']");
+        click(&tab, "#allow");
+        tab.wait_for_element("#granted").expect("the dashboard");
+        let url = tab.get_url();
+        assert!(
+            url.starts_with(&app.url),
+            "{spelling} took the browser to {url}"
+        );
+    }
+
     // 3. Insights need read:insights: the app explains before Fanvue asks.
     click(&tab, "#action-insights");
     tab.wait_for_element("#continue").expect("the step-up page");
