@@ -365,7 +365,7 @@ fn decide(
             &issuer,
         );
     };
-    let code = issue_code(auth, shared, pending.clone_parts(granted), now);
+    let code = issue_code(auth, pending.clone_parts(granted), now);
     redirect(&pending.redirect_uri, &[("code", &code)], state, &issuer)
 }
 
@@ -381,7 +381,6 @@ impl Pending {
 /// A new code for `grant`, remembered as the user's consent for its client.
 fn issue_code(
     auth: &mut AuthState,
-    _shared: &Shared,
     (redirect_uri, challenge, grant): (String, String, Grant),
     now: Duration,
 ) -> String {
@@ -803,7 +802,13 @@ pub(super) fn issue_for_test(shared: &Shared, scopes: ScopeSet) -> String {
     let mut auth = shared.lock();
     if !auth.clients.iter().any(|client| client.id == CLIENT) {
         auth.clients
-            .push(Client::new(CLIENT, "", "urn:stand-in", ScopeSet::ALL));
+            // A secret no one knows: the client runs grants here only.
+            .push(Client::new(
+                CLIENT,
+                &shared.secret("secret"),
+                "urn:stand-in",
+                ScopeSet::ALL,
+            ));
     }
     let now = shared.now();
     let grant = Grant {
@@ -814,7 +819,6 @@ pub(super) fn issue_for_test(shared: &Shared, scopes: ScopeSet) -> String {
     };
     let code = issue_code(
         &mut auth,
-        shared,
         ("urn:stand-in".to_owned(), String::new(), grant.clone()),
         now,
     );
