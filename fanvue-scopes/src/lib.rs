@@ -287,8 +287,9 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 /// served on a plain route it checks its scopes in its body, after the
 /// extractors ran: route it through a handler that takes `Granted`.
 ///
-/// An `#[async_trait]` impl's fns return boxed futures: `#[requires]` on
-/// one is a compile error that says so. An actix-web route attribute
+/// Below `#[async_trait]` (or rmcp's `#[tool]`), an `async fn` returns a
+/// boxed future: `#[requires]` guards it when it is called, before the
+/// future is made, and a refusal is that future's output. An actix-web route attribute
 /// (`#[get("/chats")]`) below `#[requires]` is a compile error: actix-web
 /// would route the fn itself, beyond the guard's reach. Above it,
 /// `#[requires]` can't see it, and the route's first request fails with

@@ -337,13 +337,12 @@ fn check_signature(function: &Function, errors: &mut Errors) {
             ),
         ));
     }
-    if boxed_future(&sig.output) {
+    if boxed_future(&sig.output).is_some_and(|output| output.is_none()) {
         errors.push(syn::Error::new(
             sig.ident.span(),
-            "`#[requires]` can't guard this fn: it returns a boxed future, as `#[async_trait]` \
-             rewrites an `async fn`, so the guard has no `Result` to return its refusal in. \
-             Put `#[requires]` on an inherent or free `async fn` that does the work, and call \
-             it from the trait method",
+            "`#[requires]` can't find the `Output = ..` of this boxed future, which it must \
+             return its refusal as: write the return type as \
+             `Pin<Box<dyn Future<Output = Result<T, E>> + Send + '_>>`",
         ));
     }
     if let Some(span) = not_a_result(&sig.output) {
@@ -394,16 +393,54 @@ fn is_actix_route(attr: &Attribute) -> bool {
     named && takes_a_path
 }
 
-/// `Pin<Box<dyn Future ..>>`, the return type `#[async_trait]` gives.
-fn boxed_future(output: &ReturnType) -> bool {
+/// For `Pin<Box<dyn Future<Output = R> ..>>`, the return type that
+/// `#[async_trait]` and rmcp's `#[tool]` give an `async fn`: `Some(Some(R))`,
+/// or `Some(None)` if `R` can't be read; `None` for any other type.
+fn boxed_future(output: &ReturnType) -> Option<Option<&Type>> {
     let ReturnType::Type(_, ty) = output else {
-        return false;
+        return None;
     };
     let Type::Path(path) = &**ty else {
-        return false;
+        return None;
     };
-    path.path.segments.last().is_some_and(|last| {
-        last.ident == "Pin" && last.to_token_stream().to_string().contains("Future")
+    let last = path.path.segments.last()?;
+    if last.ident != "Pin" || !last.to_token_stream().to_string().contains("Future") {
+        return None;
+    }
+    Some(future_output(last))
+}
+
+/// `R` in `Pin<Box<dyn Future<Output = R> + ..>>`.
+fn future_output(pin: &syn::PathSegment) -> Option<&Type> {
+    fn generic_type(segment: &syn::PathSegment) -> Option<&Type> {
+        match &segment.arguments {
+            syn::PathArguments::AngleBracketed(args) => {
+                args.args.iter().find_map(|arg| match arg {
+                    syn::GenericArgument::Type(ty) => Some(ty),
+                    _ => None,
+                })
+            }
+            _ => None,
+        }
+    }
+    let Type::Path(boxed) = generic_type(pin)? else {
+        return None;
+    };
+    let Type::TraitObject(object) = generic_type(boxed.path.segments.last()?)? else {
+        return None;
+    };
+    object.bounds.iter().find_map(|bound| {
+        let syn::TypeParamBound::Trait(trait_bound) = bound else {
+            return None;
+        };
+        let future = trait_bound.path.segments.last()?;
+        let syn::PathArguments::AngleBracketed(args) = &future.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(&assoc.ty),
+            _ => None,
+        })
     })
 }
 
@@ -644,13 +681,39 @@ fn wrap(
                 });
             });
         }
-        _ => brace.surround(&mut block, |block| {
-            block.extend(quote! {
-                #(#inner_attrs)*
-                #guard
-                #body
-            });
-        }),
+        _ => match boxed_future(&sig.output).flatten() {
+            // A boxed future (`#[async_trait]`, rmcp's `#[tool]`): the guard
+            // runs when the fn is called, before the future is made, and
+            // answers with a ready future of the refusal.
+            Some(output) => {
+                let boxed_guard = quote_spanned! {output_span=>
+                    #krate::__private::register_handler!(#name, #requirement);
+                    #[allow(clippy::useless_conversion)]
+                    if let ::core::result::Result::Err(#insufficient) =
+                        #requirement.check(#krate::HasScopes::granted_scopes(&(#granted)))
+                    {
+                        let __fanvue_scopes_refusal: #output =
+                            ::core::result::Result::Err(::core::convert::From::from(#insufficient));
+                        return ::std::boxed::Box::pin(async move { __fanvue_scopes_refusal });
+                    }
+                };
+                brace.surround(&mut block, |block| {
+                    block.extend(quote! {
+                        #(#inner_attrs)*
+                        #boxed_guard
+                        #rebind
+                        #body
+                    });
+                });
+            }
+            None => brace.surround(&mut block, |block| {
+                block.extend(quote! {
+                    #(#inner_attrs)*
+                    #guard
+                    #body
+                });
+            }),
+        },
     }
     Ok(quote! {
         #(#attrs)*
