@@ -121,6 +121,7 @@ pub struct Handler {
     name: &'static str,
     module_path: &'static str,
     requirement: &'static Requirement,
+    calls: &'static [crate::Endpoint],
 }
 
 impl Handler {
@@ -134,7 +135,13 @@ impl Handler {
             name,
             module_path,
             requirement,
+            calls: &[],
         }
+    }
+
+    #[doc(hidden)]
+    pub const fn __calling(self, calls: &'static [crate::Endpoint]) -> Handler {
+        Handler { calls, ..self }
     }
 
     /// The fn's name, e.g. `"list_chats"`.
@@ -150,6 +157,13 @@ impl Handler {
     /// What the fn requires.
     pub const fn requirement(&self) -> &'static Requirement {
         self.requirement
+    }
+
+    /// The Fanvue endpoints its `#[requires(calls(..))]` names, as listed
+    /// by the `registry` feature; empty for a [`Guarded`] handler, whose
+    /// requirement is read from its type.
+    pub const fn calls(&self) -> &'static [crate::Endpoint] {
+        self.calls
     }
 }
 

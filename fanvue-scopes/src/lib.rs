@@ -103,6 +103,7 @@
 //! | `client` | no | [`client::CallCheck`]: an outgoing call's method and URL, read as the URL standard (and reqwest) reads it with the `url` crate, checked against the token's scopes |
 //! | `http` | no | http 1: [`client::CallCheck::request`] checks an outgoing `http::Request` (implies `client`) |
 //! | `reqwest` | no | reqwest 0.13: [`client::ScopeCheck`], a `reqwest-middleware` middleware that refuses calls before the network, with a redirect policy that checks every hop (implies `http`) |
+//! | `rmcp` | no | rmcp 3 ([`mcp`]): `#[requires]` on MCP tools, [`Granted`] as a tool parameter, and [`mcp::guard`], which answers a `tools/call` the token can't make with `403 insufficient_scope` before the tool runs (implies `registry` and `axum`) |
 //! | `testing` | no | [`testing::StandIn`], a stand-in Fanvue on 127.0.0.1 (axum and tokio): the API, and the authorization server with consent, PKCE and rotating refresh tokens, for an app's tests |
 //!
 //! On docs.rs every item behind a feature carries a badge that names it.
@@ -127,6 +128,8 @@ mod endpoint;
 mod error;
 mod guarded;
 mod handler;
+#[cfg(feature = "rmcp")]
+pub mod mcp;
 pub mod oauth;
 #[cfg(feature = "utoipa")]
 pub mod openapi;

@@ -601,6 +601,11 @@ fn wrap(
     // per handler would cost the compiler more. More `any(..)` groups than
     // it carries get a const of their own, and can't be routed.
     let companion = companion_type(krate, requirement);
+    let calls = requirement
+        .calls
+        .iter()
+        .map(|endpoint| crate::emit::endpoint_path(krate, endpoint));
+    let calls = quote!(&[#(#calls),*]);
     let requirement = match &companion {
         Some(companion) => quote!(<#companion>::REQUIREMENT),
         None if route_handler => {
@@ -624,7 +629,7 @@ fn wrap(
         }
     };
     let guard = quote! {
-        #krate::__private::register_handler!(#name, #requirement);
+        #krate::__private::register_handler!(#name, #requirement, #calls);
         // `E` may be `InsufficientScope` itself.
         #[allow(clippy::useless_conversion)]
         if let ::core::result::Result::Err(#insufficient) =
@@ -687,7 +692,7 @@ fn wrap(
             // answers with a ready future of the refusal.
             Some(output) => {
                 let boxed_guard = quote_spanned! {output_span=>
-                    #krate::__private::register_handler!(#name, #requirement);
+                    #krate::__private::register_handler!(#name, #requirement, #calls);
                     #[allow(clippy::useless_conversion)]
                     if let ::core::result::Result::Err(#insufficient) =
                         #requirement.check(#krate::HasScopes::granted_scopes(&(#granted)))

@@ -351,6 +351,14 @@ impl StandIn {
         self.address
     }
 
+    /// The scopes an access token grants now, if the stand-in issued it and
+    /// it neither expired nor was revoked: what an app's resource server
+    /// learns from token introspection (RFC 7662, at Hydra's admin API),
+    /// in process.
+    pub fn introspect(&self, token: &str) -> Option<ScopeSet> {
+        scopes_of_bearer(&self.shared, token)
+    }
+
     /// How many access tokens it issued that still work: not expired, not
     /// revoked. A test of an app's sign-out sees it fall.
     pub fn live_tokens(&self) -> usize {

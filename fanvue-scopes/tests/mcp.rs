@@ -1,0 +1,335 @@
+//! The MCP example's server (`examples/mcp`) over a real socket, its
+//! requests written by hand as an MCP client and a hostile one would send
+//! them: the `401` that starts a client off, a `tools/call` refused with
+//! `403 insufficient_scope` naming only that tool's scopes before it runs,
+//! batches, odd encodings, oversized, truncated and malformed bodies, the
+//! tool list showing each tool's scopes, and a tool served without the
+//! guard refusing every call.
+
+#[path = "../examples/mcp/tools.rs"]
+mod tools;
+
+use fanvue_scopes::testing::StandIn;
+use fanvue_scopes::{ScopeSet, scopes};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+}
+
+/// A raw HTTP/1.1 exchange on a fresh connection: `head` is the request's
+/// first line and headers, without the blank line; `body` follows it.
+fn exchange(address: SocketAddr, head: &str, body: &[u8]) -> Answer {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    stream.write_all(head.as_bytes()).expect("write");
+    stream.write_all(b"\r\n").expect("write");
+    stream.write_all(body).expect("write");
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    Answer {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+/// A JSON-RPC POST to `/mcp`.
+fn post(address: SocketAddr, token: Option<&str>, session: Option<&str>, json: &str) -> Answer {
+    let mut head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n\
+         Content-Length: {}\r\n",
+        json.len()
+    );
+    if let Some(token) = token {
+        head += &format!("Authorization: Bearer {token}\r\n");
+    }
+    if let Some(session) = session {
+        head += &format!("Mcp-Session-Id: {session}\r\nMCP-Protocol-Version: 2025-11-25\r\n");
+    }
+    exchange(address, &head, json.as_bytes())
+}
+
+const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"hand-written","version":"1"}}}"#;
+
+/// An initialized session for `token`: its id.
+fn session(address: SocketAddr, token: &str) -> String {
+    let initialized = post(address, Some(token), None, INITIALIZE);
+    assert_eq!(
+        initialized.status, 200,
+        "{}{}",
+        initialized.head, initialized.body
+    );
+    let id = initialized
+        .header("mcp-session-id")
+        .expect("a session id")
+        .to_owned();
+    let notified = post(
+        address,
+        Some(token),
+        Some(&id),
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+    );
+    assert!(notified.status < 300, "{}", notified.head);
+    id
+}
+
+fn call(tool: &str, id: u32) -> String {
+    format!(
+        r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{{}}}}}}"#
+    )
+}
+
+struct Server {
+    address: SocketAddr,
+    fanvue: StandIn,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// The example's app on a free port, with its stand-in Fanvue; `guarded`
+/// false serves rmcp without the scope guard, as a mistake would.
+fn start(guarded: bool) -> Server {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (address, fanvue) = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let address = listener.local_addr().expect("an address");
+        let fanvue = StandIn::start().await.expect("the stand-in");
+        let base = format!("http://{address}");
+        let app = if guarded {
+            tools::app(&base, fanvue.clone()).expect("the app")
+        } else {
+            tools::unguarded_app(&base, fanvue.clone()).expect("the app")
+        };
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (address, fanvue)
+    });
+    Server {
+        address,
+        fanvue,
+        _runtime: runtime,
+    }
+}
+
+#[test]
+fn without_a_token_the_401_says_where_to_start() {
+    let server = start(true);
+    let answer = post(server.address, None, None, INITIALIZE);
+    assert_eq!(answer.status, 401);
+    let challenge = answer.header("www-authenticate").expect("a challenge");
+    assert!(
+        challenge.contains(&format!(
+            "resource_metadata=\"http://{}/.well-known/oauth-protected-resource/mcp\"",
+            server.address
+        )),
+        "{challenge}"
+    );
+    assert!(
+        challenge.contains("scope=\"read:chat write:chat read:insights\""),
+        "{challenge}"
+    );
+    // The metadata's scopes are the tools' least privilege.
+    let metadata = exchange(
+        server.address,
+        "GET /.well-known/oauth-protected-resource/mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
+        b"",
+    );
+    let document: serde_json::Value = serde_json::from_str(&metadata.body).expect("JSON");
+    assert_eq!(
+        document["scopes_supported"],
+        serde_json::json!(["read:chat", "write:chat", "read:insights"])
+    );
+    assert_eq!(document["authorization_servers"][0], server.fanvue.issuer());
+}
+
+#[test]
+fn a_call_the_token_covers_runs_and_one_it_does_not_is_403_before_it_runs() {
+    let server = start(true);
+    let token = server.fanvue.token(scopes![read:chat]);
+    let session = session(server.address, &token);
+    let allowed = post(
+        server.address,
+        Some(&token),
+        Some(&session),
+        &call("list_chats", 1),
+    );
+    assert_eq!(allowed.status, 200, "{}", allowed.body);
+    assert!(
+        allowed.body.contains("listChats"),
+        "the tool called Fanvue: {}",
+        allowed.body
+    );
+    let before = server.fanvue.requests();
+    let refused = post(
+        server.address,
+        Some(&token),
+        Some(&session),
+        &call("read_earnings", 2),
+    );
+    assert_eq!(refused.status, 403);
+    let challenge = refused.header("www-authenticate").expect("a challenge");
+    assert!(
+        challenge.starts_with("Bearer error=\"insufficient_scope\", scope=\"read:insights\""),
+        "only the tool's scopes: {challenge}"
+    );
+    assert!(challenge.contains("resource_metadata="), "{challenge}");
+    assert_eq!(server.fanvue.requests(), before, "the tool never ran");
+}
+
+#[test]
+fn hostile_bodies_get_clean_answers_and_run_no_tool() {
+    let server = start(true);
+    let token = server.fanvue.token(scopes![read:chat]);
+    let session = session(server.address, &token);
+    let before = server.fanvue.requests();
+    // A batch mixing an allowed and a refused call: refused whole.
+    let batch = format!("[{},{}]", call("list_chats", 3), call("send_message", 4));
+    let refused = post(server.address, Some(&token), Some(&session), &batch);
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused
+            .header("www-authenticate")
+            .is_some_and(|c| c.contains("scope=\"write:chat\""))
+    );
+    // The tool's name in another JSON spelling is the same tool.
+    let escaped = r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"read\u005fearnings","arguments":{}}}"#;
+    assert_eq!(
+        post(server.address, Some(&token), Some(&session), escaped).status,
+        403
+    );
+    // A notification (no id) calling a tool is checked the same way.
+    let notification =
+        r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"read_earnings"}}"#;
+    assert_eq!(
+        post(server.address, Some(&token), Some(&session), notification).status,
+        403
+    );
+    // Oversized: refused by its Content-Length, unread.
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n",
+        2 * fanvue_scopes::mcp::MAX_BODY_BYTES
+    );
+    assert_eq!(exchange(server.address, &head, b"{").status, 413);
+    // Truncated: promised 200 bytes, sent 20, then closed.
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 200\r\n"
+    );
+    let truncated = {
+        let mut stream = TcpStream::connect(server.address).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        stream.write_all(head.as_bytes()).expect("write");
+        stream
+            .write_all(b"\r\n{\"jsonrpc\":\"2.0\",\"id")
+            .expect("write");
+        stream
+            .shutdown(std::net::Shutdown::Write)
+            .expect("half-close");
+        let mut raw = String::new();
+        let _ = stream.read_to_string(&mut raw);
+        raw
+    };
+    assert!(
+        truncated.is_empty() || truncated.starts_with("HTTP/1.1 400"),
+        "{truncated}"
+    );
+    // Malformed JSON is rmcp's to answer: never a tool run, never a panic.
+    for malformed in [
+        "{",
+        "[]",
+        "null",
+        "{\"method\":\"tools/call\",\"params\":7}",
+        "\u{0}\u{ff}",
+    ] {
+        let answer = post(server.address, Some(&token), Some(&session), malformed);
+        assert!(
+            answer.status >= 200 && answer.status != 403,
+            "{malformed:?}: {}",
+            answer.status
+        );
+    }
+    // An unknown tool: rmcp's answer, not a scope refusal.
+    let unknown = post(
+        server.address,
+        Some(&token),
+        Some(&session),
+        &call("delete_everything", 6),
+    );
+    assert_ne!(unknown.status, 403);
+    assert_eq!(server.fanvue.requests(), before, "no tool ran");
+}
+
+#[test]
+fn tools_list_shows_each_tools_scopes_and_endpoints() {
+    let server = start(true);
+    let token = server.fanvue.token(scopes![read:chat]);
+    let session = session(server.address, &token);
+    let listed = post(
+        server.address,
+        Some(&token),
+        Some(&session),
+        r#"{"jsonrpc":"2.0","id":7,"method":"tools/list"}"#,
+    );
+    assert_eq!(listed.status, 200);
+    assert!(
+        listed
+            .body
+            .contains(r#""io.fanvue/scopes":"read:insights""#),
+        "{}",
+        listed.body
+    );
+    assert!(
+        listed
+            .body
+            .contains(r#""io.fanvue/endpoints":["POST /chats/{userUuid}/message"]"#),
+        "{}",
+        listed.body
+    );
+}
+
+#[test]
+fn a_tool_served_without_the_guard_refuses_every_call() {
+    let server = start(false);
+    let token = server.fanvue.token(ScopeSet::ALL);
+    let session = session(server.address, &token);
+    let before = server.fanvue.requests();
+    let answer = post(
+        server.address,
+        Some(&token),
+        Some(&session),
+        &call("list_chats", 8),
+    );
+    assert!(answer.body.contains("mcp::guard"), "{}", answer.body);
+    assert_eq!(server.fanvue.requests(), before, "the tool never ran");
+}
