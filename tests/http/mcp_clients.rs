@@ -1,0 +1,172 @@
+//! The Fanvue MCP server example (`fanvue-scopes/examples/mcp`) against an
+//! MCP client no one here wrote: rmcp's own client with its `auth` feature
+//! runs the whole loop the MCP authorization specification describes.
+//! `401` → discovery from the challenge's `resource_metadata` → authorize
+//! at the stand-in with a partial consent → `tools/list` → a call the token
+//! lacks a scope for → `403 insufficient_scope` → step-up (the client asks
+//! for what it has plus the tool's scope) → the call succeeds.
+
+#[path = "../../fanvue-scopes/examples/mcp/tools.rs"]
+mod tools;
+
+use fanvue_scopes::scopes;
+use fanvue_scopes::testing::{Client, Consent, StandIn};
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::auth::{
+    AuthClient, AuthorizationManager, AuthorizationRequest, AuthorizationSession,
+};
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+const CLIENT_ID: &str = "rmcp-client";
+const SECRET: &str = "rmcp-secret";
+const CALLBACK: &str = "http://127.0.0.1:9/callback";
+
+/// Follows an authorize URL as the user's browser would, with the
+/// stand-in's consent scripted: the callback URL it redirects to.
+async fn consent(url: &str) -> String {
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
+        .get(url)
+        .send()
+        .await
+        .expect("the authorize endpoint answers");
+    response
+        .headers()
+        .get(http::header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_else(|| panic!("no redirect: {}", response.status()))
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let address = listener.local_addr().expect("an address");
+    let fanvue = StandIn::start().await.expect("the stand-in");
+    fanvue.register_client(Client::new(
+        CLIENT_ID,
+        SECRET,
+        CALLBACK,
+        tools::REGISTRATION.allowed(),
+    ));
+    let app = tools::app(&format!("http://{address}"), fanvue.clone()).expect("the app");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = format!("http://{address}/mcp");
+
+    // 1. No token: the server's 401 challenge.
+    let refused = ().serve(StreamableHttpClientTransport::from_uri(url.as_str())).await;
+    let error = refused.err().expect("a token is required");
+    let challenge = error.auth_challenge().expect("a challenge").to_owned();
+    assert!(challenge.contains("resource_metadata="), "{challenge}");
+
+    // 2. Discovery from the challenge, and authorization with a partial
+    //    consent: the user allows chats, not insights.
+    fanvue.set_consent(Consent::Grant(scopes![read:chat, write:chat]));
+    let mut manager = AuthorizationManager::new_allowing_private_addresses(url.as_str())
+        .await
+        .expect("a manager");
+    let metadata = manager
+        .resolve_metadata_from_challenge(Some(&challenge))
+        .await
+        .expect("the protected resource metadata, then the stand-in's discovery");
+    manager.set_metadata(metadata.metadata);
+    let request = AuthorizationRequest::new(CALLBACK)
+        .with_preregistered_client(CLIENT_ID)
+        .with_client_secret(SECRET)
+        .with_challenge(challenge.clone())
+        .with_initial_scope_selection();
+    let session = AuthorizationSession::new(manager, request)
+        .await
+        .map_err(|(_, error)| error)
+        .expect("an authorization session");
+    let callback = consent(session.get_authorization_url()).await;
+    session
+        .handle_callback_url(&callback)
+        .await
+        .expect("the code exchanged, iss checked");
+    let client = AuthClient::new(reqwest::Client::new(), session.auth_manager);
+    let manager = client.auth_manager.clone();
+    let service = ()
+        .serve(StreamableHttpClientTransport::with_client(
+            client,
+            StreamableHttpClientTransportConfig::with_uri(url.as_str()),
+        ))
+        .await
+        .expect("initialized with the token");
+
+    // 3. The tools, each showing its scopes.
+    let tools = service.list_all_tools().await.expect("tools/list");
+    let earnings = tools
+        .iter()
+        .find(|tool| tool.name == "read_earnings")
+        .expect("the earnings tool");
+    let meta = earnings.meta.as_ref().expect("described");
+    assert_eq!(meta.0["io.fanvue/scopes"], "read:insights");
+
+    // 4. A call the token covers works; one it doesn't is 403 with the
+    //    tool's scope, before the tool runs.
+    let chats = service
+        .call_tool(CallToolRequestParams::new("list_chats"))
+        .await
+        .expect("list_chats");
+    assert_ne!(chats.is_error, Some(true));
+    let before = fanvue.requests();
+    let refused = service
+        .call_tool(CallToolRequestParams::new("read_earnings"))
+        .await
+        .expect_err("read:insights was not granted");
+    let challenge = refused.auth_challenge().expect("a challenge").to_owned();
+    assert!(
+        challenge.contains("error=\"insufficient_scope\"")
+            && challenge.contains("scope=\"read:insights\""),
+        "{challenge}"
+    );
+    assert_eq!(fanvue.requests(), before, "the tool never ran");
+
+    // 5. Step-up: the client asks for what it has plus read:insights, the
+    //    user allows it, and the same call succeeds.
+    fanvue.set_consent(Consent::Grant(tools::REGISTRATION.allowed()));
+    let upgrade = manager
+        .lock()
+        .await
+        .request_scope_upgrade("read:insights")
+        .await
+        .expect("a step-up authorize URL");
+    assert!(
+        upgrade.contains("read%3Ainsights") || upgrade.contains("read:insights"),
+        "{upgrade}"
+    );
+    assert!(
+        upgrade.contains("read%3Achat") || upgrade.contains("read:chat"),
+        "keeps what it had: {upgrade}"
+    );
+    let callback = consent(&upgrade).await;
+    let callback = rmcp::transport::auth::AuthorizationCallback::from_redirect_url(&callback)
+        .expect("a callback");
+    manager
+        .lock()
+        .await
+        .exchange_code_for_token_with_issuer(
+            &callback.code,
+            &callback.csrf_token,
+            callback.issuer.as_deref(),
+        )
+        .await
+        .expect("the stepped-up token");
+    let earnings = service
+        .call_tool(CallToolRequestParams::new("read_earnings"))
+        .await
+        .expect("read_earnings after step-up");
+    assert_ne!(earnings.is_error, Some(true));
+    let text = format!("{:?}", earnings.content);
+    assert!(
+        text.contains("getEarnings"),
+        "the tool called Fanvue: {text}"
+    );
+}
