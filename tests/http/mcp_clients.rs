@@ -61,7 +61,9 @@ async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
 
     // 1. No token: the server's 401 challenge.
     let refused = ().serve(StreamableHttpClientTransport::from_uri(url.as_str())).await;
-    let error = refused.err().expect("a token is required");
+    let Err(error) = refused else {
+        panic!("a token is required");
+    };
     let challenge = error.auth_challenge().expect("a challenge").to_owned();
     assert!(challenge.contains("resource_metadata="), "{challenge}");
 
