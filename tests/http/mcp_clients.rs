@@ -172,3 +172,43 @@ async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
         "the tool called Fanvue: {text}"
     );
 }
+
+/// The official MCP TypeScript SDK's client (`clients/ts/mcp_loop.mjs`;
+/// `npm ci --prefix tests/http/clients/ts`, which `.ci/run` does) runs the
+/// same loop, its consents given on the stand-in's page.
+#[test]
+fn the_typescript_sdk_steps_up_and_the_call_succeeds() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let callback = "http://127.0.0.1:9/ts-callback";
+    let (url, fanvue) = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let address = listener.local_addr().expect("an address");
+        let fanvue = StandIn::start().await.expect("the stand-in");
+        fanvue.register_client(Client::new(
+            "ts-sdk-client",
+            "tsclientsecret",
+            callback,
+            tools::REGISTRATION.allowed(),
+        ));
+        let app = tools::app(&format!("http://{address}"), fanvue.clone()).expect("the app");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (format!("http://{address}/mcp"), fanvue)
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/ts/mcp_loop.mjs");
+    // The server runs on the runtime's worker threads while Node runs.
+    let output = std::process::Command::new("node")
+        .args([script, &url, "ts-sdk-client", "tsclientsecret", callback])
+        .output()
+        .expect("node runs (npm ci --prefix tests/http/clients/ts installs the SDK)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("ts-sdk: the whole loop passed"), "{stdout}");
+    drop(fanvue);
+}

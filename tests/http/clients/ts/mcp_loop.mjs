@@ -1,0 +1,96 @@
+// The official MCP TypeScript SDK's client against the Fanvue MCP example,
+// as a real agent host would run it: 401, discovery, authorization at the
+// stand-in with a partial consent (read:insights unticked on its page),
+// tools/list, a call refused with 403 insufficient_scope, the SDK's own
+// step-up, a second consent, and the call succeeding.
+//
+//   node mcp_loop.mjs MCP_URL CLIENT_ID CLIENT_SECRET REDIRECT_URI
+//
+// Prints one line per step; exits non-zero at the first that fails.
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { randomBytes } from 'node:crypto';
+
+const [url, clientId, clientSecret, redirectUri] = process.argv.slice(2);
+
+function check(condition, what) {
+  if (!condition) {
+    console.log(`FAILED: ${what}`);
+    process.exit(1);
+  }
+  console.log(`ok: ${what}`);
+}
+
+/** Keeps what an agent host keeps between runs, in memory. */
+class Provider {
+  constructor() {
+    this.savedTokens = undefined;
+    this.verifier = undefined;
+    this.authorizationUrl = undefined;
+  }
+  get redirectUrl() { return redirectUri; }
+  get clientMetadata() {
+    return { client_name: 'ts-sdk-client', redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] };
+  }
+  state() { return randomBytes(16).toString('hex'); }
+  clientInformation() { return { client_id: clientId, client_secret: clientSecret }; }
+  tokens() { return this.savedTokens; }
+  saveTokens(tokens) { this.savedTokens = tokens; }
+  redirectToAuthorization(authorizationUrl) { this.authorizationUrl = authorizationUrl; }
+  saveCodeVerifier(verifier) { this.verifier = verifier; }
+  codeVerifier() { return this.verifier; }
+}
+
+/** Opens the authorize URL as a browser, submits the consent form with every
+ * scope ticked but `untick`, and returns the code from the redirect. */
+async function consent(authorizationUrl, untick) {
+  const page = await fetch(authorizationUrl, { redirect: 'manual' });
+  check(page.status === 200, 'the authorize URL shows the consent page');
+  const html = await page.text();
+  const request = /name="request" value="([^"]+)"/.exec(html)[1];
+  const scopes = [...html.matchAll(/name="scope" value="([^"]+)"/g)].map((m) => m[1]);
+  const form = new URLSearchParams([['request', request], ['decision', 'allow']]);
+  for (const scope of scopes) if (scope !== untick) form.append('scope', scope);
+  const answer = await fetch(new URL('/oauth2/consent', authorizationUrl), { method: 'POST', body: form, redirect: 'manual' });
+  check(answer.status === 302, 'the consent redirects to the client');
+  const callback = new URL(answer.headers.get('location'));
+  check(callback.searchParams.get('iss') !== null, 'the response names its issuer (RFC 9207)');
+  return callback.searchParams.get('code');
+}
+
+const provider = new Provider();
+const client = new Client({ name: 'ts-sdk-client', version: '1.0.0' });
+let transport = new StreamableHTTPClientTransport(new URL(url), { authProvider: provider });
+try {
+  await client.connect(transport);
+  check(false, 'the server asks for a token');
+} catch (error) {
+  check(error instanceof UnauthorizedError, 'the server asks for a token (401), the SDK discovers where');
+}
+check(provider.authorizationUrl !== undefined, 'the SDK built an authorize URL');
+await transport.finishAuth(await consent(provider.authorizationUrl, 'read:insights'));
+check(!provider.savedTokens.scope.split(' ').includes('read:insights'), 'the token lacks read:insights');
+
+transport = new StreamableHTTPClientTransport(new URL(url), { authProvider: provider });
+await client.connect(transport);
+const { tools } = await client.listTools();
+const earnings = tools.find((tool) => tool.name === 'read_earnings');
+check(earnings?._meta?.['io.fanvue/scopes'] === 'read:insights', 'tools/list shows the scopes a tool needs');
+const chats = await client.callTool({ name: 'list_chats', arguments: {} });
+check(!chats.isError, 'a call the token covers works');
+
+provider.authorizationUrl = undefined;
+try {
+  await client.callTool({ name: 'read_earnings', arguments: {} });
+  check(false, 'a call the token lacks a scope for is refused');
+} catch (error) {
+  check(error instanceof UnauthorizedError, 'refused with 403 insufficient_scope, and the SDK steps up');
+}
+check(provider.authorizationUrl?.searchParams.get('scope')?.includes('read:insights'), 'the step-up asks for read:insights');
+await transport.finishAuth(await consent(provider.authorizationUrl, null));
+const result = await client.callTool({ name: 'read_earnings', arguments: {} });
+check(!result.isError && JSON.stringify(result.content).includes('getEarnings'), 'after step-up, the call succeeds');
+await client.close();
+console.log('ts-sdk: the whole loop passed');
