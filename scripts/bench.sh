@@ -2,13 +2,13 @@
 # Runs the benchmarks (divan) and prints each one's median next to its
 # baseline's from the same run, as a ratio.
 #
-#   scripts/bench.sh             # all four benches
-#   scripts/bench.sh check       # one of: check, parse, guard, find
+#   scripts/bench.sh             # all five benches
+#   scripts/bench.sh check       # one of: check, parse, guard, find, mcp
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 benches=("${@:-check}")
-[ $# -eq 0 ] && benches=(check parse guard find)
+[ $# -eq 0 ] && benches=(check parse guard find mcp)
 args=()
 for bench in "${benches[@]}"; do args+=(--bench "$bench"); done
 
@@ -25,6 +25,8 @@ BASELINES = {
     "parse": ["hash_set_of_strings"],
     "guard": ["unguarded"],
     "find": ["matchit"],
+    # The MCP guard's own work as a share of a whole tools/call round trip.
+    "mcp": ["round_trip"],
 }
 UNITS = {"ps": 1e-3, "ns": 1.0, "µs": 1e3, "us": 1e3, "ms": 1e6, "s": 1e9}
 

@@ -261,7 +261,10 @@ fn every_path_the_readme_names_exists() {
             && !quoted.starts_with('/')
             && !quoted.starts_with("target/")
             && !quoted.contains(|c: char| c.is_whitespace() || "{}:\"=<>*".contains(c))
-            && quoted.starts_with(|c: char| c.is_ascii_alphabetic());
+            && quoted.starts_with(|c: char| c.is_ascii_alphabetic())
+            // A file (its last part has an extension) or a folder (`dir/`):
+            // not `tools/call` or `io.fanvue/scopes`.
+            && (quoted.ends_with('/') || quoted.rsplit('/').next().is_some_and(|last| last.contains('.')));
         if is_path {
             assert!(
                 root.join(quoted).exists(),

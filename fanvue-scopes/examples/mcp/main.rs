@@ -39,6 +39,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "authorization server: {} (client id fanvue-mcp-example, secret {secret}, redirect URI {redirect})",
         fanvue.issuer()
     );
+    // Small SSE frames go out at once, not after a delayed ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).await?;
     Ok(())
 }

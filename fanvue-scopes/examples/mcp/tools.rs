@@ -48,7 +48,7 @@ pub struct Message {
     pub text: String,
 }
 
-#[tool_router]
+#[tool_router(vis = "pub")]
 impl FanvueTools {
     /// Lists the creator's chats.
     #[tool]
