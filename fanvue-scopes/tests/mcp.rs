@@ -333,3 +333,18 @@ fn a_tool_served_without_the_guard_refuses_every_call() {
     assert!(answer.body.contains("mcp::guard"), "{}", answer.body);
     assert_eq!(server.fanvue.requests(), before, "the tool never ran");
 }
+
+#[test]
+fn a_tool_beyond_the_registration_fails_the_start_by_name() {
+    use fanvue_scopes::mcp::ToolGuard;
+    use fanvue_scopes::step_up::Registration;
+    let guard = ToolGuard::new(&tools::FanvueTools::tool_router()).expect("a guard");
+    let error = guard
+        .check_registration(&Registration::new(scopes![read:self, read:chat]))
+        .expect_err("write:chat and read:insights are not registered");
+    let message = error.to_string();
+    assert!(message.contains("tool `read_earnings` needs `read:insights`"), "{message}");
+    assert!(message.contains("tool `send_message` needs `write:chat`"), "{message}");
+    assert!(!message.contains("list_chats"), "{message}");
+    assert!(guard.check_registration(&tools::REGISTRATION).is_ok());
+}
