@@ -68,7 +68,7 @@ use rmcp::handler::server::tool::ToolCallContext;
 use std::fmt;
 use std::sync::Arc;
 
-/// The most a JSON-RPC request body may be by default: 1 MiB. A tool call's
+/// How large a JSON-RPC request body may be, by default: 1 MiB. A tool call's
 /// arguments are small; a larger body is refused unread.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
