@@ -343,8 +343,14 @@ fn a_tool_beyond_the_registration_fails_the_start_by_name() {
         .check_registration(&Registration::new(scopes![read:self, read:chat]))
         .expect_err("write:chat and read:insights are not registered");
     let message = error.to_string();
-    assert!(message.contains("tool `read_earnings` needs `read:insights`"), "{message}");
-    assert!(message.contains("tool `send_message` needs `write:chat`"), "{message}");
+    assert!(
+        message.contains("tool `read_earnings` needs `read:insights`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("tool `send_message` needs `write:chat`"),
+        "{message}"
+    );
     assert!(!message.contains("list_chats"), "{message}");
     assert!(guard.check_registration(&tools::REGISTRATION).is_ok());
 }
