@@ -31,17 +31,24 @@ for word in words:
         for variant, path in paths.items()
         if word in html.unescape(path).strip("/").split("/")
     }
-    dom = subprocess.run(
-        [
-            "chromium", "--headless", "--no-sandbox", "--disable-gpu",
-            "--virtual-time-budget=15000", "--dump-dom",
-            (docs / "index.html").as_uri() + "?search=" + word,
-        ],
-        capture_output=True, text=True, timeout=120, check=True,
-    ).stdout
-    start = dom.find('class="search-results active"')
+    # Chromium's virtual time can run out while the search index, a real
+    # file read, is still loading: the page then has no results yet. That is
+    # the browser's timing, not the docs, so a few tries; a search that
+    # never shows results still fails.
+    for attempt in range(5):
+        dom = subprocess.run(
+            [
+                "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                "--virtual-time-budget=15000", "--dump-dom",
+                (docs / "index.html").as_uri() + "?search=" + word,
+            ],
+            capture_output=True, text=True, timeout=120, check=True,
+        ).stdout
+        start = dom.find('class="search-results active"')
+        if start >= 0:
+            break
     if start < 0:
-        sys.exit(f"docs search: no results page for {word!r}")
+        sys.exit(f"docs search: no results page for {word!r} in 5 tries")
     end = dom.find('class="search-results"', start + 1)
     results = dom[start : end if end > 0 else len(dom)]
     found = set(re.findall(r'href="[^"]*enum\.Endpoint\.html#variant\.(\w+)"', results))
