@@ -593,7 +593,7 @@ fn wrap(
         ),
     };
     let refuse = quote_spanned! {output_span=>
-        return ::core::result::Result::Err(::core::convert::From::from(#insufficient))
+        return ::core::result::Result::Err(::core::convert::From::from(#insufficient));
     };
 
     // The requirement, read from the companion type that carries it in
@@ -628,16 +628,20 @@ fn wrap(
             })
         }
     };
-    let guard = quote! {
-        #krate::__private::register_handler!(#name, #requirement, #calls);
-        // `E` may be `InsufficientScope` itself.
-        #[allow(clippy::useless_conversion)]
-        if let ::core::result::Result::Err(#insufficient) =
-            #requirement.check(#krate::HasScopes::granted_scopes(&(#granted)))
-        {
-            #refuse;
+    // The check, with `refusal` for when the scopes fall short: the same
+    // for every shape of fn but how it returns the refusal.
+    let guard = |refusal: TokenStream| {
+        quote! {
+            #krate::__private::register_handler!(#name, #requirement, #calls);
+            // `E` may be `InsufficientScope` itself.
+            #[allow(clippy::useless_conversion)]
+            if let ::core::result::Result::Err(#insufficient) =
+                #requirement.check(#krate::HasScopes::granted_scopes(&(#granted)))
+            {
+                #refusal
+            }
+            #rebind
         }
-        #rebind
     };
 
     let Function {
@@ -652,6 +656,7 @@ fn wrap(
     let mut attrs = std::mem::take(attrs);
     match (route_handler, companion) {
         (true, Some(companion)) => {
+            let guarded = guard(refuse);
             // `async fn f(..) -> R` becomes `fn f(..) -> impl Future<Output =
             // R> + RequiresScopes`: the future carries the requirement in
             // its type, where `Guarded::new` reads it from the fn itself.
@@ -680,7 +685,7 @@ fn wrap(
                 block.extend(quote! {
                     #(#inner_attrs)*
                     #krate::__private::Scoped::<#companion, _>::new(async move {
-                        #guard
+                        #guarded
                         #body
                     })
                 });
@@ -691,33 +696,29 @@ fn wrap(
             // runs when the fn is called, before the future is made, and
             // answers with a ready future of the refusal.
             Some(output) => {
-                let boxed_guard = quote_spanned! {output_span=>
-                    #krate::__private::register_handler!(#name, #requirement, #calls);
-                    #[allow(clippy::useless_conversion)]
-                    if let ::core::result::Result::Err(#insufficient) =
-                        #requirement.check(#krate::HasScopes::granted_scopes(&(#granted)))
-                    {
-                        let __fanvue_scopes_refusal: #output =
-                            ::core::result::Result::Err(::core::convert::From::from(#insufficient));
-                        return ::std::boxed::Box::pin(async move { __fanvue_scopes_refusal });
-                    }
-                };
+                let guarded = guard(quote_spanned! {output_span=>
+                    let __fanvue_scopes_refusal: #output =
+                        ::core::result::Result::Err(::core::convert::From::from(#insufficient));
+                    return ::std::boxed::Box::pin(async move { __fanvue_scopes_refusal });
+                });
                 brace.surround(&mut block, |block| {
                     block.extend(quote! {
                         #(#inner_attrs)*
-                        #boxed_guard
-                        #rebind
+                        #guarded
                         #body
                     });
                 });
             }
-            None => brace.surround(&mut block, |block| {
-                block.extend(quote! {
-                    #(#inner_attrs)*
-                    #guard
-                    #body
+            None => {
+                let guarded = guard(refuse);
+                brace.surround(&mut block, |block| {
+                    block.extend(quote! {
+                        #(#inner_attrs)*
+                        #guarded
+                        #body
+                    });
                 });
-            }),
+            }
         },
     }
     Ok(quote! {
@@ -811,7 +812,12 @@ fn name_elided(tokens: TokenStream, lifetimes: &mut Vec<syn::Lifetime>) -> Token
                     && previous_ident
                         .as_deref()
                         .is_some_and(|ident| matches!(ident, "fn" | "Fn" | "FnMut" | "FnOnce"));
-                if own_parameters || group.delimiter() == Delimiter::Brace {
+                if own_parameters {
+                    // `Fn(&str) -> &str`: its parameters and its return
+                    // type are its own, elisions included.
+                    out.extend([token.clone()]);
+                    copy_return_type(&mut tokens, &mut out);
+                } else if group.delimiter() == Delimiter::Brace {
                     out.extend([token.clone()]);
                 } else {
                     let mut named =
@@ -828,6 +834,41 @@ fn name_elided(tokens: TokenStream, lifetimes: &mut Vec<syn::Lifetime>) -> Token
         };
     }
     out
+}
+
+/// After a `fn(..)` or `Fn(..)` type's parameters, its `-> R`, copied as
+/// written: up to a `,` or `+` outside `<..>`, a `>` that closes an outer
+/// one, or the end.
+fn copy_return_type(
+    tokens: &mut std::iter::Peekable<proc_macro2::token_stream::IntoIter>,
+    out: &mut TokenStream,
+) {
+    use proc_macro2::TokenTree;
+    let is = |token: Option<&TokenTree>, c: char| matches!(token, Some(TokenTree::Punct(punct)) if punct.as_char() == c);
+    if !is(tokens.peek(), '-') {
+        return;
+    }
+    let mut depth = 0usize;
+    // The `-` and `>` of the arrow, then the type.
+    for _ in 0..2 {
+        out.extend(tokens.next());
+    }
+    while let Some(token) = tokens.peek() {
+        match token {
+            TokenTree::Punct(punct) if punct.as_char() == '<' => depth += 1,
+            TokenTree::Punct(punct) if punct.as_char() == '>' => {
+                if depth == 0 {
+                    return;
+                }
+                depth -= 1;
+            }
+            TokenTree::Punct(punct) if matches!(punct.as_char(), ',' | '+') && depth == 0 => {
+                return;
+            }
+            _ => {}
+        }
+        out.extend(tokens.next());
+    }
 }
 
 /// `Companion<ALL, ANY1, ..>`, the type that carries the requirement in

@@ -73,6 +73,18 @@ async fn borrowing(granted: Granted, client: &str, _other: &'static str) -> Resu
     Ok(client.len())
 }
 
+/// A closure parameter's own elided lifetimes stay its own, return type
+/// included: `Fn(&str) -> &str` still means any `&str` to the same one.
+#[requires(read:chat)]
+async fn with_callback(
+    granted: Granted,
+    name: &str,
+    shorten: Box<dyn Fn(&str) -> &str + Send>,
+) -> Result<usize, InsufficientScope> {
+    let local = String::from(name);
+    Ok(shorten(&local).len())
+}
+
 /// Generic free fns carry one requirement whatever their arguments.
 #[requires(read:fan)]
 async fn generic<T: Default + Send>(granted: Granted) -> Result<u8, InsufficientScope> {
@@ -100,4 +112,7 @@ fn main() {
     assert_eq!(Guarded::new(Server::posts).handler().requirement().all(), scopes![read:post]);
     assert_eq!(Guarded::new(media).handler().requirement().all(), scopes![read:media]);
     assert_eq!(Requirement::of(&borrowing).all(), scopes![read:self]);
+    assert_eq!(Requirement::of(&with_callback).all(), scopes![read:chat]);
+    // The identity closure, which a lifetime tied to `name` would refuse.
+    drop(with_callback(Granted(scopes![read:chat]), "name", Box::new(|text: &str| text)));
 }
