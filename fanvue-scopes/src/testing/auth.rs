@@ -148,15 +148,9 @@ struct Code {
     challenge: String,
     grant: Grant,
     expires: Duration,
-    /// Set once exchanged: a second exchange revokes what the first issued.
-    redeemed: Option<Redeemed>,
-}
-
-/// What a code's exchange issued.
-#[derive(Clone, Copy)]
-struct Redeemed {
-    /// The access and refresh tokens' grant: every token issued from it.
-    grant: u64,
+    /// Once exchanged, the grant its tokens belong to: a second exchange
+    /// revokes them.
+    redeemed: Option<u64>,
 }
 
 /// An access token: its scopes, when it expires, and the grant it belongs
@@ -365,25 +359,22 @@ fn decide(
             &issuer,
         );
     };
-    let code = issue_code(auth, pending.clone_parts(granted), now);
-    redirect(&pending.redirect_uri, &[("code", &code)], state, &issuer)
+    let location = pending.redirect_uri.clone();
+    let state = pending.state.clone();
+    let code = issue_code(auth, pending, granted, now);
+    redirect(&location, &[("code", &code)], Some(&state), &issuer)
 }
 
-impl Pending {
-    /// The code's parts, with what the user granted of what was asked.
-    fn clone_parts(&self, granted: ScopeSet) -> (String, String, Grant) {
-        let mut grant = self.grant.clone();
-        grant.scopes = granted.intersection(self.grant.scopes);
-        (self.redirect_uri.clone(), self.challenge.clone(), grant)
-    }
-}
-
-/// A new code for `grant`, remembered as the user's consent for its client.
-fn issue_code(
-    auth: &mut AuthState,
-    (redirect_uri, challenge, grant): (String, String, Grant),
-    now: Duration,
-) -> String {
+/// A new code for what the user granted of what `pending` asked,
+/// remembered as the user's consent for its client.
+fn issue_code(auth: &mut AuthState, pending: Pending, granted: ScopeSet, now: Duration) -> String {
+    let Pending {
+        redirect_uri,
+        challenge,
+        mut grant,
+        ..
+    } = pending;
+    grant.scopes = granted.intersection(grant.scopes);
     // Expired codes go as new ones are made; redeemed ones stay until
     // then, so a replay is caught.
     auth.codes.retain(|_, code| code.expires > now);
@@ -566,7 +557,7 @@ fn exchange_code(
     };
     if let Some(redeemed) = code.redeemed {
         // A replayed code: what it issued is revoked (RFC 6749 §4.1.2).
-        revoke_grant(auth, redeemed.grant);
+        revoke_grant(auth, redeemed);
         return invalid_grant("the code was already used; the tokens it issued are revoked");
     }
     if code.grant.client_id != client_id || code.expires <= now {
@@ -583,7 +574,7 @@ fn exchange_code(
         return invalid_grant("the PKCE code_verifier does not match the challenge");
     }
     let grant_id = shared.grant_id();
-    code.redeemed = Some(Redeemed { grant: grant_id });
+    code.redeemed = Some(grant_id);
     let grant = code.grant.clone();
     let offline = grant.protocol.offline();
     let answered = Answered::from(&grant);
@@ -690,17 +681,7 @@ fn issue(
     now: Duration,
 ) -> Response {
     let Answered { scopes, protocol } = answered;
-    let access = format!("at-{}", super::random_hex());
-    auth.tokens.insert(
-        access.clone(),
-        Token {
-            scopes,
-            expires: now + TOKEN_LIFETIME,
-            client_id: grant.client_id.clone(),
-            grant: grant_id,
-            revoked: false,
-        },
-    );
+    let access = new_access_token(auth, &grant.client_id, scopes, grant_id, now);
     let granted: Vec<&str> = protocol
         .iter()
         .map(ProtocolScope::as_str)
@@ -795,49 +776,41 @@ fn revoked() -> Response {
     ([(CACHE_CONTROL, "no-store")], StatusCode::OK).into_response()
 }
 
-/// A token whose scopes the stand-in's API honours, issued by running the
-/// grant: an authorization code for its own client, exchanged at once.
-pub(super) fn issue_for_test(shared: &Shared, scopes: ScopeSet) -> String {
-    const CLIENT: &str = "stand-in-tests";
-    let mut auth = shared.lock();
-    if !auth.clients.iter().any(|client| client.id == CLIENT) {
-        auth.clients
-            // A secret no one knows: the client runs grants here only.
-            .push(Client::new(
-                CLIENT,
-                &shared.secret("secret"),
-                "urn:stand-in",
-                ScopeSet::ALL,
-            ));
-    }
-    let now = shared.now();
-    let grant = Grant {
-        client_id: CLIENT.to_owned(),
-        scopes,
-        protocol: Protocol::default(),
-        nonce: None,
-    };
-    let code = issue_code(
-        &mut auth,
-        ("urn:stand-in".to_owned(), String::new(), grant.clone()),
-        now,
-    );
-    let grant_id = shared.grant_id();
-    if let Some(code) = auth.codes.get_mut(&code) {
-        code.redeemed = Some(Redeemed { grant: grant_id });
-    }
+/// A new access token for `client_id`, in grant `grant`, expiring an hour
+/// from `now`: every token the stand-in issues is made here.
+fn new_access_token(
+    auth: &mut AuthState,
+    client_id: &str,
+    scopes: ScopeSet,
+    grant: u64,
+    now: Duration,
+) -> String {
     let access = format!("at-{}", super::random_hex());
     auth.tokens.insert(
         access.clone(),
         Token {
             scopes,
             expires: now + TOKEN_LIFETIME,
-            client_id: CLIENT.to_owned(),
-            grant: grant_id,
+            client_id: client_id.to_owned(),
+            grant,
             revoked: false,
         },
     );
     access
+}
+
+/// A token whose scopes the stand-in's API honours, issued in a grant of
+/// its own client's, as the token endpoint issues every access token.
+pub(super) fn issue_for_test(shared: &Shared, scopes: ScopeSet) -> String {
+    const CLIENT: &str = "stand-in-tests";
+    let mut auth = shared.lock();
+    if !auth.clients.iter().any(|client| client.id == CLIENT) {
+        // A secret no one knows: its tokens are issued here only.
+        let secret = shared.secret("secret");
+        auth.clients
+            .push(Client::new(CLIENT, &secret, "urn:stand-in", ScopeSet::ALL));
+    }
+    new_access_token(&mut auth, CLIENT, scopes, shared.grant_id(), shared.now())
 }
 
 /// HTTP Basic client credentials, each form-decoded (RFC 6749 §2.3.1).

@@ -377,9 +377,9 @@ impl StandIn {
     }
 
     /// An access token for a user who granted `scopes`, for tests of the
-    /// API alone: the stand-in runs an authorization code grant for a
-    /// client of its own and exchanges the code, so the token is one it
-    /// issued, expiring and revocable like any other.
+    /// API alone: issued to a client of the stand-in's own, in a grant of
+    /// its own, so it is one the stand-in issued, expiring and revocable
+    /// like any other.
     pub fn token(&self, scopes: ScopeSet) -> String {
         auth::issue_for_test(&self.shared, scopes)
     }
