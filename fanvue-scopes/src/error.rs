@@ -70,7 +70,7 @@ fn closest<T: Copy>(
 }
 
 /// Writes at most [`SHOWN_CHARS`] characters of untrusted text, escaped.
-struct Shown<'a>(&'a str);
+pub(crate) struct Shown<'a>(pub(crate) &'a str);
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -257,9 +257,8 @@ impl ToolGuard {
         let mut parameter = |name: &str, value: &str| {
             challenge.push_str(if challenge.len() > 6 { ", " } else { " " });
             challenge.push_str(name);
-            challenge.push_str("=\"");
-            challenge.push_str(value);
-            challenge.push('"');
+            challenge.push('=');
+            crate::response::push_quoted(&mut challenge, value);
         };
         if let Some(metadata) = &self.resource_metadata {
             parameter("resource_metadata", metadata);
@@ -424,13 +423,19 @@ impl<S> FromContextPart<ToolCallContext<'_, S>> for Granted {
             .get::<axum::http::request::Parts>();
         let admitted = parts.filter(|parts| parts.extensions.get::<ToolAdmitted>().is_some());
         let Some(parts) = admitted else {
-            let unguarded = crate::Unguarded::reported("tools/call", &context.name);
-            return Err(rmcp::ErrorData::internal_error(
-                format!(
-                    "{unguarded}; for MCP tools, serve rmcp behind `fanvue_scopes::mcp::guard`"
-                ),
-                None,
-            ));
+            static REPORTED: std::sync::atomic::AtomicBool =
+                std::sync::atomic::AtomicBool::new(false);
+            let unguarded = format!(
+                "the tool `{}` takes `Granted`, but its request did not pass \
+                 `fanvue_scopes::mcp::guard`, which checks a tool's scopes before it runs: \
+                 serve rmcp's service behind it",
+                crate::error::Shown(&context.name)
+            );
+            // A tool's name is the caller's: said once, so no caller floods the log.
+            if !REPORTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                eprintln!("fanvue-scopes: {unguarded} (reported once; every such call fails)");
+            }
+            return Err(rmcp::ErrorData::internal_error(unguarded, None));
         };
         granted_from(
             parts.extensions.get::<Granted>(),

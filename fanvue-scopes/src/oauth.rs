@@ -93,13 +93,38 @@ pub fn authorization_server() -> &'static str {
 /// assert!(metadata.ends_with(r#""bearer_methods_supported":["header"]}"#));
 /// ```
 pub fn protected_resource_metadata(resource: &str) -> String {
+    protected_resource_metadata_at(resource, authorization_server(), crate::ScopeSet::ALL)
+}
+
+/// [`protected_resource_metadata`] naming another authorization server
+/// (a stand-in's issuer, in tests) and only `scopes`: for an MCP server,
+/// the least privilege of its tools, which clients start with.
+///
+/// ```
+/// use fanvue_scopes::{oauth, scopes};
+///
+/// let metadata = oauth::protected_resource_metadata_at(
+///     "http://127.0.0.1:8788/mcp",
+///     "http://127.0.0.1:9000",
+///     scopes![read:chat, read:insights],
+/// );
+/// assert_eq!(
+///     metadata,
+///     r#"{"resource":"http://127.0.0.1:8788/mcp","authorization_servers":["http://127.0.0.1:9000"],"scopes_supported":["read:chat","read:insights"],"bearer_methods_supported":["header"]}"#
+/// );
+/// ```
+pub fn protected_resource_metadata_at(
+    resource: &str,
+    authorization_server: &str,
+    scopes: crate::ScopeSet,
+) -> String {
     use crate::response::push_json_string;
     let mut json = String::from("{\"resource\":");
     push_json_string(&mut json, resource);
     json.push_str(",\"authorization_servers\":[");
-    push_json_string(&mut json, authorization_server());
+    push_json_string(&mut json, authorization_server);
     json.push_str("],\"scopes_supported\":[");
-    for (index, scope) in crate::Scope::ALL.iter().enumerate() {
+    for (index, scope) in scopes.iter().enumerate() {
         if index > 0 {
             json.push(',');
         }

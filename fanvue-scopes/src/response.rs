@@ -99,7 +99,7 @@ impl Unguarded {
 /// Appends `value` as an RFC 9110 quoted-string. Scope-tokens never contain
 /// `"` or `\`, so for scopes this only adds the quotes; the escaping keeps
 /// the header well-formed whatever it is given.
-fn push_quoted(out: &mut String, value: &str) {
+pub(crate) fn push_quoted(out: &mut String, value: &str) {
     out.push('"');
     for c in value.chars() {
         if matches!(c, '"' | '\\') {

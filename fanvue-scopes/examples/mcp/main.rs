@@ -10,6 +10,8 @@
 //! `MCP_REDIRECT_URI` (default `http://127.0.0.1:6274/oauth/callback`, the
 //! MCP Inspector's).
 
+#[path = "../server/serve.rs"]
+mod serve;
 #[path = "tools.rs"]
 mod tools;
 
@@ -39,10 +41,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "authorization server: {} (client id fanvue-mcp-example, secret {secret}, redirect URI {redirect})",
         fanvue.issuer()
     );
-    // Small SSE frames go out at once, not after a delayed ACK.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app).await?;
+    // Served as the other examples are: deadlines for request heads and
+    // bodies, capped connections, `TCP_NODELAY` (small SSE frames go out
+    // at once). An SSE stream outlives its request's deadline, which ends
+    // when the response starts.
+    let shutdown = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    serve::serve(listener, app, serve::Limits::default(), shutdown).await;
     Ok(())
 }

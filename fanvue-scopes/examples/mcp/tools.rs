@@ -180,7 +180,7 @@ fn build(
         Arc::new(LocalSessionManager::default()),
         StreamableHttpServerConfig::default(),
     );
-    let metadata = metadata_document(
+    let metadata = fanvue_scopes::oauth::protected_resource_metadata_at(
         &format!("{base_url}/mcp"),
         &fanvue.issuer(),
         guard.least_privilege(),
@@ -234,16 +234,4 @@ fn invalid_token(metadata_url: &str) -> Response {
             .insert(axum::http::header::WWW_AUTHENTICATE, value);
     }
     response
-}
-
-/// RFC 9728 metadata: the resource, the authorization server, and the
-/// least-privilege scopes of the tools.
-fn metadata_document(resource: &str, issuer: &str, scopes: ScopeSet) -> String {
-    serde_json::json!({
-        "resource": resource,
-        "authorization_servers": [issuer],
-        "scopes_supported": scopes.iter().map(|scope| scope.as_str()).collect::<Vec<_>>(),
-        "bearer_methods_supported": ["header"],
-    })
-    .to_string()
 }
