@@ -40,7 +40,9 @@ pub struct FanvueTools {
     tool_router: ToolRouter<Self>,
 }
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
+#[derive(rmcp::serde::Deserialize, rmcp::schemars::JsonSchema)]
+#[serde(crate = "rmcp::serde")]
+#[schemars(crate = "rmcp::schemars")]
 pub struct Message {
     /// The fan's user id.
     pub fan: String,
