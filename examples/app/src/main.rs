@@ -200,15 +200,15 @@ pub async fn configure(
 pub fn routes() -> Routes<Shared> {
     Routes::new()
         .get(
-            "/actions/chats",
+            READ_CHATS.path,
             Guarded::new(read_chats).on_refusal(explain_step_up),
         )
         .post(
-            "/actions/message",
+            SEND_MESSAGE.path,
             Guarded::new(send_message).on_refusal(explain_step_up),
         )
         .get(
-            "/actions/insights",
+            READ_INSIGHTS.path,
             Guarded::new(read_insights).on_refusal(explain_step_up),
         )
 }
@@ -245,29 +245,31 @@ pub struct Action {
     pub needs: &'static Requirement,
 }
 
-pub const ACTIONS: [Action; 3] = [
-    Action {
-        id: "chats",
-        title: "Read your chats",
-        method: "GET",
-        path: "/actions/chats",
-        needs: Requirement::of(&read_chats),
-    },
-    Action {
-        id: "message",
-        title: "Send a message",
-        method: "POST",
-        path: "/actions/message",
-        needs: Requirement::of(&send_message),
-    },
-    Action {
-        id: "insights",
-        title: "Read your insights",
-        method: "GET",
-        path: "/actions/insights",
-        needs: Requirement::of(&read_insights),
-    },
-];
+const READ_CHATS: Action = Action {
+    id: "chats",
+    title: "Read your chats",
+    method: "GET",
+    path: "/actions/chats",
+    needs: Requirement::of(&read_chats),
+};
+
+const SEND_MESSAGE: Action = Action {
+    id: "message",
+    title: "Send a message",
+    method: "POST",
+    path: "/actions/message",
+    needs: Requirement::of(&send_message),
+};
+
+const READ_INSIGHTS: Action = Action {
+    id: "insights",
+    title: "Read your insights",
+    method: "GET",
+    path: "/actions/insights",
+    needs: Requirement::of(&read_insights),
+};
+
+pub const ACTIONS: [Action; 3] = [READ_CHATS, SEND_MESSAGE, READ_INSIGHTS];
 
 fn action_by_path(path: &str) -> Option<&'static Action> {
     ACTIONS.iter().find(|action| action.path == path)
@@ -762,7 +764,7 @@ async fn read_chats(
         &app,
         session,
         &account,
-        &ACTIONS[0],
+        &READ_CHATS,
         reqwest::Method::GET,
         "/chats",
     )
@@ -783,7 +785,7 @@ async fn send_message(
         &app,
         session,
         &account,
-        &ACTIONS[1],
+        &SEND_MESSAGE,
         reqwest::Method::POST,
         &path,
     )
@@ -801,7 +803,7 @@ async fn read_insights(
         &app,
         session,
         &account,
-        &ACTIONS[2],
+        &READ_INSIGHTS,
         reqwest::Method::GET,
         "/insights/earnings",
     )
