@@ -4,6 +4,8 @@
 //! must say no. The test plays the app; reqwest follows no redirect, so
 //! each `302` is read as a browser would follow it.
 
+mod support;
+
 use fanvue_scopes::step_up::Registration;
 use fanvue_scopes::testing::{Client, Consent, StandIn};
 use fanvue_scopes::{Endpoint, Requirement, ScopeSet, scopes};
@@ -12,6 +14,7 @@ use reqwest::header::LOCATION;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
+use support::{http, runtime};
 
 const CLIENT_ID: &str = "my-app";
 const SECRET: &str = "s3cret";
@@ -19,21 +22,6 @@ const CALLBACK: &str = "http://127.0.0.1:9/callback";
 /// What the app is registered for in the (stand-in) developer area.
 const REGISTERED: ScopeSet = scopes![read:self, read:chat, write:chat];
 const REGISTRATION: Registration = Registration::new(REGISTERED);
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("a client")
-}
 
 async fn stand_in() -> StandIn {
     let stand_in = StandIn::start().await.expect("the stand-in starts");

@@ -6,6 +6,7 @@
 //! lacks a scope for → `403 insufficient_scope` → step-up (the client asks
 //! for what it has plus the tool's scope) → the call succeeds.
 
+mod support;
 #[path = "../../fanvue-scopes/examples/mcp/tools.rs"]
 mod tools;
 
@@ -18,29 +19,11 @@ use rmcp::transport::auth::{
     AuthClient, AuthorizationManager, AuthorizationRequest, AuthorizationSession,
 };
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use support::redirected_to;
 
 const CLIENT_ID: &str = "rmcp-client";
 const SECRET: &str = "rmcp-secret";
 const CALLBACK: &str = "http://127.0.0.1:9/callback";
-
-/// Follows an authorize URL as the user's browser would, with the
-/// stand-in's consent scripted: the callback URL it redirects to.
-async fn consent(url: &str) -> String {
-    let response = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client")
-        .get(url)
-        .send()
-        .await
-        .expect("the authorize endpoint answers");
-    response
-        .headers()
-        .get(http::header::LOCATION)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_else(|| panic!("no redirect: {}", response.status()))
-        .to_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
@@ -87,7 +70,7 @@ async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
         .await
         .map_err(|(_, error)| error)
         .expect("an authorization session");
-    let callback = consent(session.get_authorization_url()).await;
+    let callback = redirected_to(session.get_authorization_url()).await;
     session
         .handle_callback_url(&callback)
         .await
@@ -148,7 +131,7 @@ async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
         upgrade.contains("read%3Achat") || upgrade.contains("read:chat"),
         "keeps what it had: {upgrade}"
     );
-    let callback = consent(&upgrade).await;
+    let callback = redirected_to(&upgrade).await;
     let callback = rmcp::transport::auth::AuthorizationCallback::from_redirect_url(&callback)
         .expect("a callback");
     manager
@@ -178,11 +161,7 @@ async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
 /// same loop, its consents given on the stand-in's page.
 #[test]
 fn the_typescript_sdk_steps_up_and_the_call_succeeds() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = support::multi_thread_runtime();
     let callback = "http://127.0.0.1:9/ts-callback";
     let (url, fanvue) = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -4,23 +4,18 @@
 //! tests/http/clients/requirements.txt`, which `.ci/run` does).
 //! Each runs the whole loop as its users would.
 
+mod support;
+
 use fanvue_scopes::testing::{Client, Consent, StandIn};
 use fanvue_scopes::{ScopeSet, scopes};
 use std::time::Duration;
+use support::{multi_thread_runtime as runtime, redirected_to};
 
 const CLIENT_ID: &str = "third-party-app";
 /// A secret with the characters RFC 6749 §2.3.1 makes clients
 /// form-encode in HTTP Basic: the stand-in decodes them as Hydra does.
 const SECRET: &str = "s3cr%t+with:colon";
 const REGISTERED: ScopeSet = scopes![read:self, read:chat, write:chat];
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
 
 async fn stand_in(callback: &str) -> StandIn {
     let stand_in = StandIn::start().await.expect("the stand-in starts");
@@ -51,23 +46,9 @@ async fn send(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, reqw
     Ok(answer)
 }
 
-/// Follows an authorize URL as a browser would, with the stand-in's
-/// consent scripted: the callback's query.
+/// The query of the redirect an authorize URL leads to.
 async fn callback_query(url: &str) -> std::collections::HashMap<String, String> {
-    let response = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client")
-        .get(url)
-        .send()
-        .await
-        .expect("the authorize endpoint answers");
-    let location = response
-        .headers()
-        .get(http::header::LOCATION)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_else(|| panic!("no redirect: {}", response.status()));
-    url::Url::parse(location)
+    url::Url::parse(&redirected_to(url).await)
         .expect("a URL")
         .query_pairs()
         .into_owned()

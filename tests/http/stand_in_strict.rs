@@ -2,6 +2,8 @@
 //! the RFCs it follows refuse: one test per way an earlier stand-in let a
 //! client bug through, each over HTTP as a client would send it.
 
+mod support;
+
 use fanvue_scopes::testing::{Client, Consent, StandIn};
 use fanvue_scopes::{ScopeSet, scopes};
 use reqwest::StatusCode;
@@ -11,6 +13,7 @@ use reqwest::header::{
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
+use support::{http, runtime};
 
 const CLIENT_ID: &str = "strict-app";
 const SECRET: &str = "a+b%c";
@@ -20,21 +23,6 @@ const REGISTERED: ScopeSet = scopes![read:self, read:chat, write:chat];
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const STATE: &str = "state-of-the-art";
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("a client")
-}
 
 async fn stand_in(consent: Consent) -> StandIn {
     let stand_in = StandIn::start().await.expect("the stand-in starts");
