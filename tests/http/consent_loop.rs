@@ -373,7 +373,7 @@ fn client_authentication_and_grant_types_follow_rfc_6749() {
 }
 
 #[test]
-fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
+fn refresh_tokens_rotate_revoking_older_access_tokens_and_reuse_revokes_the_family() {
     runtime().block_on(async {
         let stand_in = stand_in().await;
         stand_in.set_consent(Consent::Grant(REGISTERED));
@@ -401,6 +401,11 @@ fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         assert_eq!(
             call(&stand_in, Endpoint::ListChats, access).await,
             StatusCode::OK
+        );
+        assert_eq!(
+            call(&stand_in, Endpoint::ListChats, text(&first, "access_token")).await,
+            StatusCode::UNAUTHORIZED,
+            "rotation revokes the access tokens before it, as Hydra does"
         );
         // The spent token again: refused, and the family revoked.
         let (status, error) = refresh(text(&first, "refresh_token")).await;

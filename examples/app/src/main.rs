@@ -33,16 +33,22 @@ use fanvue_scopes::{
 use reqwest_middleware::ClientWithMiddleware;
 use serde::Deserialize;
 use session::{Account, Data, SignIn, StepUpFor};
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::OnceCell;
 use tower_sessions::Session;
 
 /// The scopes the app is registered for in the Fanvue developer area.
 const REGISTRATION: Registration =
     Registration::new(scopes![read:self, read:chat, write:chat, read:insights]);
+
+/// How long before its access token expires a session's tokens are
+/// refreshed, unless [`App::refresh_before`] says otherwise.
+const REFRESH_BEFORE: Duration = Duration::from_secs(60);
 
 /// Where the app finds Fanvue, and who it is to Fanvue.
 pub struct Fanvue {
@@ -63,6 +69,51 @@ pub struct App {
     pub api: ClientWithMiddleware,
     /// Token and revocation requests: no middleware, no redirects.
     pub http: reqwest::Client,
+    /// How long before its access token expires a session's tokens are
+    /// refreshed.
+    pub refresh_before: Duration,
+    pub refreshes: Refreshes,
+}
+
+/// Refreshes in flight or just done, by the refresh token each spent.
+///
+/// Fanvue rotates refresh tokens, and its authorization server (Ory Hydra)
+/// takes a second use of one as theft and revokes the whole grant. So when
+/// two requests of one session find the token about to expire (two tabs,
+/// a prefetch), they share one refresh; and a request that read the
+/// session before the first one's new tokens were saved gets those tokens
+/// too, for [`Refreshes::REMEMBERED`]. This holds in one process: on
+/// several instances, send a session's requests to one of them, or keep
+/// this map in the shared store.
+#[derive(Default)]
+pub struct Refreshes(Mutex<HashMap<String, (Instant, OneRefresh)>>);
+
+/// One refresh's answer, awaited by every request that asked for it.
+type OneRefresh = Arc<OnceCell<Option<Account>>>;
+
+impl Refreshes {
+    /// How long a spent refresh token's answer is kept: far longer than a
+    /// request takes to save its session.
+    pub const REMEMBERED: Duration = Duration::from_secs(120);
+
+    /// `account`'s tokens refreshed, once however many requests ask at
+    /// once; `None` when Fanvue refused, and the session is over.
+    async fn refresh(&self, app: &App, account: &Account) -> Option<Account> {
+        let spent = account.refresh_token.clone()?;
+        let shared = {
+            // Nothing panics while this is held; a poisoned map is still whole.
+            let mut refreshes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            let now = Instant::now();
+            refreshes.retain(|_, (at, _)| now.duration_since(*at) < Self::REMEMBERED);
+            Arc::clone(
+                &refreshes
+                    .entry(spent)
+                    .or_insert_with(|| (now, Arc::default()))
+                    .1,
+            )
+        };
+        shared.get_or_init(|| refresh(app, account)).await.clone()
+    }
 }
 
 type Shared = Arc<App>;
@@ -190,6 +241,8 @@ pub async fn configure(
             origin,
             api,
             http,
+            refresh_before: REFRESH_BEFORE,
+            refreshes: Refreshes::default(),
         }),
         stand_in,
     ))
@@ -316,10 +369,11 @@ async fn account_layer(
 ) -> Response {
     let data = Data(session);
     let mut account = data.account().await;
-    if let Some(current) = account.as_ref().filter(|a| a.expires_at <= unix_now() + 60) {
+    let due = unix_now().saturating_add(app.refresh_before.as_secs());
+    if let Some(current) = account.as_ref().filter(|a| a.expires_at <= due) {
         // Refresh tokens rotate: the new one replaces the old, which works
         // no more. A failed refresh ends the session.
-        match refresh(&app, current).await {
+        match app.refreshes.refresh(&app, current).await {
             Some(fresh) => {
                 let _ = data.update(&fresh).await;
                 account = Some(fresh);
@@ -374,7 +428,7 @@ async fn token_request(app: &App, form: &[(&str, &str)]) -> Option<Account> {
         access_token: body.access_token,
         refresh_token: body.refresh_token,
         scope: body.scope,
-        expires_at: unix_now() + body.expires_in.unwrap_or(3600),
+        expires_at: unix_now().saturating_add(body.expires_in.unwrap_or(3600)),
     })
 }
 
@@ -818,38 +872,49 @@ mod tests {
     use super::*;
     use fanvue_scopes::testing::Consent;
 
+    /// The app on a free port, `tune`d, with a fresh session store; a
+    /// browser-like client (cookies, redirects) signed in through the
+    /// scripted consent; and the dashboard it landed on.
+    async fn signed_in(tune: impl FnOnce(&mut App)) -> (String, StandIn, reqwest::Client, String) {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .expect("a port");
+        let address = listener.local_addr().expect("an address");
+        let (mut app, stand_in) = configure(address).await.expect("configured");
+        tune(Arc::get_mut(&mut app).expect("not shared yet"));
+        let stand_in = stand_in.expect("no FANVUE_* here: the stand-in");
+        stand_in.set_consent(Consent::Grant(scopes![read:self, read:chat]));
+        let sessions = std::env::temp_dir().join(format!(
+            "fanvue-app-unit-{}-{}.sqlite3",
+            std::process::id(),
+            address.port()
+        ));
+        let _ = std::fs::remove_file(&sessions);
+        let layer = session::layer(&sessions, false).await.expect("sessions");
+        let router = router(app, routes()).layer(layer);
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("a client");
+        let base = format!("http://{address}");
+        let dashboard = browser
+            .get(format!("{base}/sign-in"))
+            .send()
+            .await
+            .expect("signed in")
+            .text()
+            .await
+            .expect("the dashboard");
+        assert!(dashboard.contains("Sign out"), "{dashboard}");
+        (base, stand_in, browser, dashboard)
+    }
+
     #[test]
     fn sign_out_revokes_the_token_at_fanvue() {
         let runtime = tokio::runtime::Runtime::new().expect("a runtime");
         runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-                .await
-                .expect("a port");
-            let address = listener.local_addr().expect("an address");
-            let (app, stand_in) = configure(address).await.expect("configured");
-            let stand_in = stand_in.expect("no FANVUE_* here: the stand-in");
-            stand_in.set_consent(Consent::Grant(scopes![read:self, read:chat]));
-            let sessions = std::env::temp_dir()
-                .join(format!("fanvue-app-revoke-{}.sqlite3", std::process::id()));
-            let _ = std::fs::remove_file(&sessions);
-            let layer = session::layer(&sessions, false).await.expect("sessions");
-            let router = router(app, routes()).layer(layer);
-            tokio::spawn(async move { axum::serve(listener, router).await });
-            let browser = reqwest::Client::builder()
-                .cookie_store(true)
-                .build()
-                .expect("a client");
-            let base = format!("http://{address}");
-            // Signed in, through the scripted consent and every redirect.
-            let dashboard = browser
-                .get(format!("{base}/sign-in"))
-                .send()
-                .await
-                .expect("signed in")
-                .text()
-                .await
-                .expect("the dashboard");
-            assert!(dashboard.contains("Sign out"), "{dashboard}");
+            let (base, stand_in, browser, dashboard) = signed_in(|_| {}).await;
             assert_eq!(stand_in.live_tokens(), 1);
             let csrf = dashboard
                 .split("name=\"csrf\" value=\"")
@@ -865,7 +930,49 @@ mod tests {
                 .expect("signed out");
             assert!(home.url().path() == "/", "{}", home.url());
             assert_eq!(stand_in.live_tokens(), 0, "revoked at Fanvue");
-            let _ = std::fs::remove_file(&sessions);
+        });
+    }
+
+    #[test]
+    fn the_readme_says_when_tokens_are_refreshed() {
+        let readme = include_str!("../../../README.md");
+        assert_eq!(REFRESH_BEFORE, Duration::from_secs(60));
+        assert!(readme.contains("tokens refreshed a minute before they expire"));
+    }
+
+    /// Two tabs, a prefetch: requests of one session that find the token
+    /// due at once. Each refreshing with the same refresh token would be
+    /// reuse, which Fanvue answers by revoking the grant.
+    #[test]
+    fn concurrent_requests_share_one_refresh_and_stay_signed_in() {
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        runtime.block_on(async {
+            // Due once two seconds old (tokens live an hour), so the
+            // sign-in's token is not refreshed, and the burst's one is.
+            let (base, stand_in, browser, _) =
+                signed_in(|app| app.refresh_before = Duration::from_secs(3600 - 2)).await;
+            tokio::time::sleep(Duration::from_millis(2100)).await;
+            let burst: Vec<_> = (0..16)
+                .map(|_| tokio::spawn(browser.get(format!("{base}/dashboard")).send()))
+                .collect();
+            for request in burst {
+                let response = request.await.expect("joined").expect("answered");
+                let url = response.url().clone();
+                let page = response.text().await.expect("a page");
+                assert_eq!(url.path(), "/dashboard", "still signed in: {page}");
+                assert!(page.contains("Sign out"), "{page}");
+            }
+            assert_eq!(
+                stand_in.live_tokens(),
+                1,
+                "one refresh: the grant lives, with one access token"
+            );
+            let again = browser
+                .get(format!("{base}/dashboard"))
+                .send()
+                .await
+                .expect("answered");
+            assert_eq!(again.url().path(), "/dashboard");
         });
     }
 }

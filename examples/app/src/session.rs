@@ -8,8 +8,9 @@
 //!
 //! To run the app on several instances, share the store: swap
 //! `SqliteStore` for tower-sessions-sqlx-store's `PostgresStore` (or
-//! tower-sessions-redis-store's `RedisStore`) in [`layer`]; nothing else
-//! changes.
+//! tower-sessions-redis-store's `RedisStore`) in [`layer`], and keep each
+//! session's requests on one instance, where its refreshes are shared
+//! (`Refreshes`, in `main.rs`).
 
 use fanvue_scopes::ScopeSet;
 use serde::{Deserialize, Serialize};

@@ -581,8 +581,8 @@ fn exchange_code(
     issue(auth, shared, grant, answered, grant_id, offline, now)
 }
 
-/// The refresh grant (RFC 6749 §6): rotation, reuse revoking the grant,
-/// and a `scope` that may narrow what the grant allows but never widen it.
+/// The refresh grant (RFC 6749 §6): rotation (the grant's earlier
+/// access tokens revoked), reuse revoking the grant, and a `scope` that may narrow what the grant allows but never widen it.
 fn refresh(
     auth: &mut AuthState,
     shared: &Shared,
@@ -635,6 +635,15 @@ fn refresh(
         scopes = narrowed;
     }
     refresh.spent = true;
+    // As Hydra (fosite) rotates, it revokes the grant's access tokens:
+    // only the newest one works.
+    for token in auth
+        .tokens
+        .values_mut()
+        .filter(|token| token.grant == grant_id)
+    {
+        token.revoked = true;
+    }
     let answered = Answered { scopes, protocol };
     issue(auth, shared, grant, answered, grant_id, true, now)
 }
