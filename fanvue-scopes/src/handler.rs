@@ -122,6 +122,8 @@ pub struct Handler {
     module_path: &'static str,
     requirement: &'static Requirement,
     calls: &'static [crate::Endpoint],
+    tool: Option<&'static str>,
+    guarded_when_called: bool,
 }
 
 impl Handler {
@@ -136,12 +138,32 @@ impl Handler {
             module_path,
             requirement,
             calls: &[],
+            tool: None,
+            guarded_when_called: false,
         }
     }
 
     #[doc(hidden)]
     pub const fn __calling(self, calls: &'static [crate::Endpoint]) -> Handler {
         Handler { calls, ..self }
+    }
+
+    #[doc(hidden)]
+    pub const fn __tool(self, name: &'static str) -> Handler {
+        Handler {
+            tool: Some(name),
+            ..self
+        }
+    }
+
+    /// A method whose boxed future is made after its guard ran
+    /// (`#[async_trait]`, or below rmcp's `#[tool]`).
+    #[doc(hidden)]
+    pub const fn __guarded_when_called(self) -> Handler {
+        Handler {
+            guarded_when_called: true,
+            ..self
+        }
     }
 
     /// The fn's name, e.g. `"list_chats"`.
@@ -157,6 +179,19 @@ impl Handler {
     /// What the fn requires.
     pub const fn requirement(&self) -> &'static Requirement {
         self.requirement
+    }
+
+    /// The MCP tool the fn is, by the name rmcp gives it: read from
+    /// rmcp's `#[tool]` written below `#[requires]` (`name = ".."`, or the
+    /// fn's name). `None` for a fn that is no tool, or whose `#[tool]` is
+    /// written above, out of `#[requires]`'s sight.
+    pub const fn tool(&self) -> Option<&'static str> {
+        self.tool
+    }
+
+    #[cfg(feature = "rmcp")]
+    pub(crate) const fn guarded_when_called(&self) -> bool {
+        self.guarded_when_called
     }
 
     /// The Fanvue endpoints its `#[requires(calls(..))]` names, as listed

@@ -292,7 +292,9 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 ///
 /// Below `#[async_trait]` (or rmcp's `#[tool]`), an `async fn` returns a
 /// boxed future: `#[requires]` guards it when it is called, before the
-/// future is made, and a refusal is that future's output. An actix-web route attribute
+/// future is made, and a refusal is that future's output. On an MCP tool,
+/// write `#[requires]` above rmcp's `#[tool]`, where it reads the tool's
+/// name (the `mcp` module, with the `rmcp` feature). An actix-web route attribute
 /// (`#[get("/chats")]`) below `#[requires]` is a compile error: actix-web
 /// would route the fn itself, beyond the guard's reach. Above it,
 /// `#[requires]` can't see it, and the route's first request fails with

@@ -3,7 +3,7 @@
 //! specification says (revisions 2025-11-25 and 2026-07-28, both of which
 //! rmcp 3 speaks).
 //!
-//! - Put `#[requires(..)]` on a `#[tool]` method, below `#[tool]`, and take
+//! - Put `#[requires(..)]` on a `#[tool]` method, above `#[tool]`, and take
 //!   [`Granted`] as a parameter: rmcp reads it from the HTTP request, where
 //!   the app's authentication layer left it.
 //! - Serve rmcp's streamable HTTP service behind [`guard`], with a
@@ -18,9 +18,13 @@
 //!   loudly: its `Granted` parameter is read only from a request the guard
 //!   admitted.
 //!
-//! A tool's requirement is found by its name, which must be its fn's name
-//! (rmcp's default); [`ToolGuard::new`] refuses a router where a name is
-//! ambiguous. It needs the `registry` feature, which `rmcp` turns on.
+//! A tool's requirement is found by the tool's name, which `#[requires]`
+//! reads from the `#[tool]` below it (`#[tool(name = "list-chats")]`, or
+//! the fn's name, rmcp's default). [`ToolGuard::new`] refuses a router
+//! where a name is ambiguous, or where `#[requires]` written below a
+//! renaming `#[tool]` could not see the name. It needs the `registry`
+//! feature, which `rmcp` turns on. A tool's doc comment is its
+//! description for the agent, so `#[requires]` adds no section to it.
 //!
 //! ```
 //! use fanvue_scopes::mcp::ToolGuard;
@@ -35,8 +39,8 @@
 //! #[tool_router]
 //! impl Chats {
 //!     /// Lists the creator's chats.
-//!     #[tool]
 //!     #[requires(calls(GET "/chats"))]
+//!     #[tool(name = "list-chats")]
 //!     async fn list_chats(&self, granted: Granted) -> Result<CallToolResult, ErrorData> {
 //!         Ok(CallToolResult::success(vec![]))
 //!     }
@@ -44,13 +48,13 @@
 //!
 //! let mut router: ToolRouter<Chats> = Chats::tool_router();
 //! let guard = ToolGuard::new(&router)?;
-//! assert_eq!(guard.requirement("list_chats").map(|r| r.all()), Some(scopes![read:chat]));
+//! assert_eq!(guard.requirement("list-chats").map(|r| r.all()), Some(scopes![read:chat]));
 //! assert_eq!(guard.least_privilege(), scopes![read:chat]);
 //! // `tools/list` shows each tool's scopes and the endpoints it calls.
 //! guard.describe(&mut router);
-//! let meta = router.get("list_chats").and_then(|tool| tool.meta.clone()).expect("described");
+//! let meta = router.get("list-chats").and_then(|tool| tool.meta.clone()).expect("described");
 //! assert_eq!(meta.0["io.fanvue/scopes"], "read:chat");
-//! # Ok::<(), fanvue_scopes::mcp::AmbiguousTool>(())
+//! # Ok::<(), fanvue_scopes::mcp::UnknownRequirement>(())
 //! ```
 
 use crate::error::granted_from;
@@ -86,34 +90,72 @@ pub struct ToolGuard {
     max_body_bytes: usize,
 }
 
-/// Two `#[requires]` fns share a tool's name, so its requirement is not
-/// known for sure.
+/// A tool whose requirement is not known for sure, so no [`ToolGuard`]
+/// is made.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AmbiguousTool {
-    name: Box<str>,
-    modules: Vec<&'static str>,
+#[non_exhaustive]
+pub enum UnknownRequirement {
+    /// Two `#[requires]` fns could be the tool.
+    Ambiguous {
+        /// The tool's name.
+        tool: Box<str>,
+        /// The modules of the fns it could be.
+        modules: Vec<&'static str>,
+    },
+    /// A `#[requires]` method beside the server is none of its tools by
+    /// name, while no `#[requires]` fn there serves some tool: `#[requires]`
+    /// written below `#[tool]` can't read a `#[tool(name = ..)]`.
+    NameOutOfSight {
+        /// The method's name.
+        function: &'static str,
+        /// Its module.
+        module: &'static str,
+        /// The tools no `#[requires]` fn of that module serves.
+        tools: Vec<Box<str>>,
+    },
 }
 
-impl fmt::Display for AmbiguousTool {
+impl fmt::Display for UnknownRequirement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the tool `{}` could be any of the `#[requires]` fns of that name, in {}: rename \
-             one, so that each tool's requirement is known for sure",
-            self.name,
-            self.modules.join(", ")
-        )
+        match self {
+            UnknownRequirement::Ambiguous { tool, modules } => write!(
+                f,
+                "the tool `{tool}` could be any of the `#[requires]` fns of that name, in {}: \
+                 rename one, so that each tool's requirement is known for sure",
+                modules.join(", ")
+            ),
+            UnknownRequirement::NameOutOfSight {
+                function,
+                module,
+                tools,
+            } => write!(
+                f,
+                "`{module}::{function}` has `#[requires]` but is no tool of this router by its \
+                 name, and no `#[requires]` fn in `{module}` serves the tool{} {}: write \
+                 `#[requires]` above `#[tool]`, where it reads the name `#[tool(name = ..)]` gives",
+                if tools.len() == 1 { "" } else { "s" },
+                tools
+                    .iter()
+                    .map(|tool| format!("`{tool}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        }
     }
 }
 
-impl std::error::Error for AmbiguousTool {}
+impl std::error::Error for UnknownRequirement {}
 
 impl ToolGuard {
     /// Every tool of `router`, each with its fn's `#[requires]`, found by
-    /// the tool's name among the fns of the module of the router's type
-    /// (a tool without `#[requires]` needs no scope). An error when that
-    /// name has more than one `#[requires]` fn there.
-    pub fn new<S: Send + Sync + 'static>(router: &ToolRouter<S>) -> Result<Self, AmbiguousTool> {
+    /// the tool's name (the one `#[tool]` gives, read by a `#[requires]`
+    /// written above it; or the fn's) among the fns of the module of the
+    /// router's type. A tool without `#[requires]` needs no scope. An
+    /// error when a name has more than one `#[requires]` fn there, or
+    /// when a renamed tool's name was out of `#[requires]`'s sight.
+    pub fn new<S: Send + Sync + 'static>(
+        router: &ToolRouter<S>,
+    ) -> Result<Self, UnknownRequirement> {
         // The type's path, `app::tools::Chats` (or `app::main::Chats` for a
         // type inside a fn): its tools' fns are in the longest module path
         // it starts with.
@@ -123,10 +165,13 @@ impl ToolGuard {
                 .strip_prefix(handler.module_path())
                 .is_some_and(|rest| rest.starts_with("::"))
         };
+        let serves = |handler: &'static Handler, tool: &str| {
+            handler.tool().unwrap_or(handler.name()) == tool
+        };
         let mut tools: Vec<(Box<str>, Option<&'static Handler>)> = Vec::new();
         for tool in router.list_all() {
             let named: Vec<&'static Handler> = crate::handlers()
-                .filter(|handler| handler.name() == tool.name)
+                .filter(|handler| serves(handler, &tool.name))
                 .collect();
             let deepest = named
                 .iter()
@@ -143,13 +188,39 @@ impl ToolGuard {
                 ([], []) => None,
                 (_, _) => {
                     let found = if here.is_empty() { &named } else { &here };
-                    return Err(AmbiguousTool {
-                        name: tool.name.as_ref().into(),
+                    return Err(UnknownRequirement::Ambiguous {
+                        tool: tool.name.as_ref().into(),
                         modules: found.iter().map(|handler| handler.module_path()).collect(),
                     });
                 }
             };
             tools.push((tool.name.as_ref().into(), handler));
+        }
+        // `#[requires]` below `#[tool]` sees no `#[tool]`: its fn is found by
+        // its own name, which a `#[tool(name = ..)]` makes the wrong one.
+        // Such a method beside the server that serves none of its tools,
+        // while a tool has no requirement there, is very likely that tool.
+        let hidden = crate::handlers().find(|handler| {
+            handler.tool().is_none()
+                && handler.guarded_when_called()
+                && within(handler)
+                && !tools.iter().any(|(name, _)| serves(handler, name))
+        });
+        if let Some(hidden) = hidden {
+            let unserved: Vec<Box<str>> = tools
+                .iter()
+                .filter(|(_, handler)| {
+                    handler.is_none_or(|handler| handler.module_path() != hidden.module_path())
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            if !unserved.is_empty() {
+                return Err(UnknownRequirement::NameOutOfSight {
+                    function: hidden.name(),
+                    module: hidden.module_path(),
+                    tools: unserved,
+                });
+            }
         }
         tools.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(ToolGuard {

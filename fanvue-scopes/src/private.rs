@@ -23,7 +23,7 @@
 //! | `ScopeSet::from_bits_truncate(u64)`, a `const fn` | every scope set: `scopes!`, `#[requires]` |
 //! | `Requirement::new(ScopeSet, &'static [ScopeSet])`, a `const fn` | `#[requires]` |
 //! | `HasScopes::granted_scopes(&T) -> ScopeSet`, `Requirement::check` | `#[requires]`'s guard |
-//! | [`register_handler!`](crate::__register_handler)`(name, requirement, &[Endpoint, ..])`, `Handler::__new` and `Handler::__calling` | `#[requires]`, for the `registry` feature |
+//! | [`register_handler!`](crate::__register_handler)`(name, requirement, &[Endpoint, ..], __tool("name"), __guarded_when_called())` (the last two when they apply), `Handler::__new`, `__calling`, `__tool` and `__guarded_when_called` | `#[requires]`, for the `registry` feature |
 //! | [`Scoped::new`] around the body's `async move` block, returned as `impl Future<Output = _> + RequiresScopes` | `#[requires]` on an `async fn` that takes `Granted`: a route handler |
 //! | [`Companion<ALL, ANY1, ..>`](Companion)`::REQUIREMENT`, a `&'static Requirement` | `#[requires]`'s guard, and the type parameter of `Scoped` |
 //! | the proc macros re-exported below | the `macro_rules!` shims in `lib.rs` |
@@ -50,9 +50,11 @@ pub use crate::__register_handler as register_handler;
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __register_handler {
-    ($name:expr, $requirement:expr, $calls:expr) => {
+    ($name:expr, $requirement:expr, $calls:expr $(, $also:ident($($arg:expr)?))*) => {
         $crate::__private::inventory::submit!(
-            $crate::Handler::__new($name, ::core::module_path!(), $requirement).__calling($calls)
+            $crate::Handler::__new($name, ::core::module_path!(), $requirement)
+                .__calling($calls)
+                $(.$also($($arg)?))*
         );
     };
 }
@@ -61,7 +63,7 @@ macro_rules! __register_handler {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __register_handler {
-    ($name:expr, $requirement:expr, $calls:expr) => {};
+    ($name:expr, $requirement:expr, $calls:expr $(, $also:ident($($arg:expr)?))*) => {};
 }
 
 /// The type a `#[requires]` route handler's future carries its

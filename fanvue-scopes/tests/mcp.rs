@@ -354,3 +354,129 @@ fn a_tool_beyond_the_registration_fails_the_start_by_name() {
     assert!(!message.contains("list_chats"), "{message}");
     assert!(guard.check_registration(&tools::REGISTRATION).is_ok());
 }
+
+/// Tools renamed by `#[tool(name = ..)]`, with `#[requires]` above it,
+/// where it reads the name.
+mod renamed_in_sight {
+    use fanvue_scopes::{Granted, requires};
+    use rmcp::model::CallToolResult;
+    use rmcp::{ErrorData, tool, tool_router};
+
+    #[derive(Clone)]
+    pub struct Chats;
+
+    #[tool_router(vis = "pub")]
+    impl Chats {
+        /// Lists the creator's chats.
+        #[requires(calls(GET "/chats"))]
+        #[tool(name = "list-chats")]
+        async fn list_chats(&self, granted: Granted) -> Result<CallToolResult, ErrorData> {
+            Ok(CallToolResult::success(vec![]))
+        }
+
+        /// Sends a message.
+        #[requires(write:chat)]
+        #[rmcp::tool]
+        async fn send(&self, granted: Granted) -> Result<CallToolResult, ErrorData> {
+            Ok(CallToolResult::success(vec![]))
+        }
+    }
+}
+
+/// The same tool with `#[requires]` below `#[tool]`, where the name is out
+/// of its sight.
+mod renamed_out_of_sight {
+    use fanvue_scopes::{Granted, requires};
+    use rmcp::model::CallToolResult;
+    use rmcp::{ErrorData, tool, tool_router};
+
+    #[derive(Clone)]
+    pub struct Chats;
+
+    #[tool_router(vis = "pub")]
+    impl Chats {
+        /// Lists the creator's chats.
+        #[tool(name = "list-chats")]
+        #[requires(calls(GET "/chats"))]
+        async fn list_chats(&self, granted: Granted) -> Result<CallToolResult, ErrorData> {
+            Ok(CallToolResult::success(vec![]))
+        }
+    }
+}
+
+/// `#[requires]` below a `#[tool]` that keeps the fn's name.
+mod below_by_fn_name {
+    use fanvue_scopes::{Granted, requires};
+    use rmcp::model::CallToolResult;
+    use rmcp::{ErrorData, tool, tool_router};
+
+    #[derive(Clone)]
+    pub struct Chats;
+
+    #[tool_router(vis = "pub")]
+    impl Chats {
+        /// Lists the creator's chats.
+        #[tool]
+        #[requires(read:chat)]
+        async fn list_chats(&self, granted: Granted) -> Result<CallToolResult, ErrorData> {
+            Ok(CallToolResult::success(vec![]))
+        }
+    }
+}
+
+#[test]
+fn a_renamed_tool_is_found_by_the_name_its_tool_attribute_gives() {
+    use fanvue_scopes::mcp::ToolGuard;
+    let mut router = renamed_in_sight::Chats::tool_router();
+    let guard = ToolGuard::new(&router).expect("a guard");
+    let all = |tool: &str| guard.requirement(tool).map(|requirement| requirement.all());
+    assert_eq!(all("list-chats"), Some(scopes![read:chat]));
+    assert_eq!(all("send"), Some(scopes![write:chat]));
+    assert_eq!(all("list_chats"), None, "no tool of that name");
+    assert_eq!(guard.least_privilege(), scopes![read:chat, write:chat]);
+    guard.describe(&mut router);
+    let tool = router.get("list-chats").expect("listed");
+    // The doc comment is the agent's description, with nothing added.
+    assert_eq!(
+        tool.description.as_deref(),
+        Some("Lists the creator's chats.")
+    );
+    let meta = tool.meta.clone().expect("described");
+    assert_eq!(meta.0["io.fanvue/scopes"], "read:chat");
+}
+
+#[test]
+fn requires_below_a_renaming_tool_is_an_error_that_says_where_to_write_it() {
+    use fanvue_scopes::mcp::{ToolGuard, UnknownRequirement};
+    let error = ToolGuard::new(&renamed_out_of_sight::Chats::tool_router())
+        .expect_err("the tool's requirement is out of sight");
+    assert!(
+        matches!(
+            &error,
+            UnknownRequirement::NameOutOfSight {
+                function: "list_chats",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "`mcp::renamed_out_of_sight::list_chats` has `#[requires]` but is no tool of this \
+         router by its name, and no `#[requires]` fn in `mcp::renamed_out_of_sight` serves the \
+         tool `list-chats`: write `#[requires]` above `#[tool]`, where it reads the name \
+         `#[tool(name = ..)]` gives"
+    );
+}
+
+#[test]
+fn requires_below_a_tool_named_after_its_fn_is_found_by_that_name() {
+    use fanvue_scopes::mcp::ToolGuard;
+    let guard = ToolGuard::new(&below_by_fn_name::Chats::tool_router()).expect("a guard");
+    assert_eq!(
+        guard
+            .requirement("list_chats")
+            .map(|requirement| requirement.all()),
+        Some(scopes![read:chat])
+    );
+}

@@ -210,6 +210,10 @@ pub fn requires(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream
     let mut errors = Errors::default();
     let requirement = check_requirement(&args, catalog, &mut errors);
     check_signature(&function, &mut errors);
+    let tool = mcp_tool_name(&function).unwrap_or_else(|error| {
+        errors.push(error);
+        None
+    });
     let source = match args.from {
         Some(expr) => Ok(GrantedSource::Expr(expr)),
         None => find_granted_param(&mut function.sig),
@@ -231,7 +235,52 @@ pub fn requires(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream
             CratePath::default()
         }
     };
-    wrap(function, &krate, &requirement, source)
+    wrap(function, &krate, &requirement, source, tool)
+}
+
+/// The name of the MCP tool the fn is, when rmcp's `#[tool]` is written
+/// below `#[requires]`, where it is still on the fn: its `name = ".."`, or
+/// the fn's own name, as rmcp names it. `None` without one (written above,
+/// rmcp has already expanded it, and its name is out of sight).
+fn mcp_tool_name(function: &Function) -> syn::Result<Option<String>> {
+    let Some(tool) = function.attrs.iter().find(|attr| is_rmcp_tool(attr)) else {
+        return Ok(None);
+    };
+    let mut name = None;
+    if let syn::Meta::List(list) = &tool.meta {
+        let args = list.parse_args_with(Punctuated::<syn::Meta, Token![,]>::parse_terminated)?;
+        for arg in args {
+            let syn::Meta::NameValue(pair) = arg else {
+                continue;
+            };
+            if !pair.path.is_ident("name") {
+                continue;
+            }
+            match &pair.value {
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) => name = Some(text.value()),
+                other => {
+                    return Err(syn::Error::new_spanned(
+                        other,
+                        "`#[requires]` reads the tool's name from `#[tool(name = \"..\")]`, \
+                         and this one is not a string literal",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(Some(name.unwrap_or_else(|| function.sig.ident.to_string())))
+}
+
+/// rmcp's `#[tool]`, by the last segment of its path, as rmcp's
+/// `#[tool_router]` finds it: `#[tool]`, `#[rmcp::tool]`.
+fn is_rmcp_tool(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "tool")
 }
 
 fn check_requirement<'c>(
@@ -567,9 +616,21 @@ fn wrap(
     krate: &CratePath,
     requirement: &Requirement<'_>,
     source: GrantedSource,
+    tool: Option<String>,
 ) -> syn::Result<TokenStream> {
-    let docs = required_scopes_doc(requirement);
+    // A tool's doc comment is its description for the agent, which shows
+    // its scopes in `_meta`: rmcp would read this section into it.
+    let docs = tool.is_none().then(|| required_scopes_doc(requirement));
     let name = function.sig.ident.to_string();
+    let guarded_when_called =
+        function.sig.receiver().is_some() && boxed_future(&function.sig.output).is_some();
+    let mut registered = TokenStream::new();
+    if let Some(tool) = &tool {
+        registered.extend(quote!(, __tool(#tool)));
+    }
+    if guarded_when_called {
+        registered.extend(quote!(, __guarded_when_called()));
+    }
 
     // The guard's names are hygienic (mixed-site), and its one item lives
     // in a block of its own.
@@ -632,7 +693,7 @@ fn wrap(
     // for every shape of fn but how it returns the refusal.
     let guard = |refusal: TokenStream| {
         quote! {
-            #krate::__private::register_handler!(#name, #requirement, #calls);
+            #krate::__private::register_handler!(#name, #requirement, #calls #registered);
             // `E` may be `InsufficientScope` itself.
             #[allow(clippy::useless_conversion)]
             if let ::core::result::Result::Err(#insufficient) =
@@ -721,9 +782,10 @@ fn wrap(
             }
         },
     }
+    let docs = docs.map(|docs| quote!(#[doc = #docs]));
     Ok(quote! {
         #(#attrs)*
-        #[doc = #docs]
+        #docs
         #vis #sig #block
     })
 }

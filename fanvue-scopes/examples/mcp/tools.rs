@@ -53,8 +53,8 @@ pub struct Message {
 #[tool_router(vis = "pub")]
 impl FanvueTools {
     /// Lists the creator's chats.
-    #[tool]
     #[requires(calls(GET "/chats"))]
+    #[tool]
     async fn list_chats(
         &self,
         granted: Granted,
@@ -65,8 +65,8 @@ impl FanvueTools {
     }
 
     /// Sends a message to a fan.
-    #[tool]
     #[requires(calls(POST "/chats/{userUuid}/message"))]
+    #[tool]
     async fn send_message(
         &self,
         granted: Granted,
@@ -82,8 +82,8 @@ impl FanvueTools {
     }
 
     /// Reads the creator's earnings.
-    #[tool]
     #[requires(calls(GET "/insights/earnings"))]
+    #[tool]
     async fn read_earnings(
         &self,
         granted: Granted,
