@@ -237,6 +237,11 @@ mod contract {
         let guarded = Guarded::new(handler);
         assert_eq!(*guarded.handler().requirement(), REQUIREMENT);
         assert_eq!(*Requirement::of(&handler), REQUIREMENT);
-        let _ = crate::Handler::__new("name", "module", &REQUIREMENT);
+        let registered = crate::Handler::__new("name", "module", &REQUIREMENT)
+            .__calling(&[Endpoint::ListChats])
+            .__tool("list-chats")
+            .__guarded_when_called();
+        assert_eq!(registered.tool(), Some("list-chats"));
+        assert_eq!(registered.calls(), [Endpoint::ListChats]);
     }
 }

@@ -1025,6 +1025,36 @@ mod tests {
     }
 
     #[test]
+    fn a_tool_below_is_registered_by_its_name_and_described_by_its_own_docs() {
+        let expanded = |item: TokenStream| {
+            requires(quote!(read:chat), item)
+                .expect("expands")
+                .to_string()
+        };
+        let renamed = expanded(quote! {
+            /// Lists the creator's chats.
+            #[rmcp::tool(description = "..", name = "list-chats")]
+            async fn list_chats(&self, granted: Granted) -> Result<u8, ErrorData> { Ok(1) }
+        });
+        assert!(renamed.contains(r#", __tool ("list-chats")"#), "{renamed}");
+        assert!(
+            !renamed.contains(REQUIRED_SCOPES_HEADING.trim()),
+            "{renamed}"
+        );
+        let unnamed = expanded(quote! {
+            #[tool]
+            async fn list_chats(&self, granted: Granted) -> Result<u8, ErrorData> { Ok(1) }
+        });
+        assert!(unnamed.contains(r#", __tool ("list_chats")"#), "{unnamed}");
+        // No `#[tool]` in sight: no tool name, and the docs section.
+        let plain = expanded(quote! {
+            async fn list_chats(granted: Granted) -> Result<u8, InsufficientScope> { Ok(1) }
+        });
+        assert!(!plain.contains("__tool"), "{plain}");
+        assert!(plain.contains(REQUIRED_SCOPES_HEADING.trim()), "{plain}");
+    }
+
+    #[test]
     fn the_docs_name_the_endpoint_behind_each_scope() {
         let catalog = load::get().expect("the embedded scopes.toml is valid");
         let scope = |name: &str| catalog.find(name).expect("a known scope");
