@@ -292,7 +292,10 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 ///
 /// Below `#[async_trait]` (or rmcp's `#[tool]`), an `async fn` returns a
 /// boxed future: `#[requires]` guards it when it is called, before the
-/// future is made, and a refusal is that future's output. On an MCP tool,
+/// future is made, and a refusal is that future's output. (async_trait
+/// moves each parameter into the future, so a body that never reads the
+/// grant gets rustc's unused-variable warning there: call it `_granted`.)
+/// On an MCP tool,
 /// write `#[requires]` above rmcp's `#[tool]`, where it reads the tool's
 /// name (the `mcp` module, with the `rmcp` feature). An actix-web route attribute
 /// (`#[get("/chats")]`) below `#[requires]` is a compile error: actix-web

@@ -16,8 +16,10 @@ pub struct Server;
 
 #[async_trait]
 impl Chats for Server {
+    // The body never reads the grant: `_granted`, or async_trait's own
+    // binding of it would be an unused variable.
     #[requires(read:chat)]
-    async fn list(&self, granted: Granted) -> Result<u8, InsufficientScope> {
+    async fn list(&self, _granted: Granted) -> Result<u8, InsufficientScope> {
         Ok(1)
     }
 }
