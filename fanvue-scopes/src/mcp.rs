@@ -150,7 +150,9 @@ impl ToolGuard {
     /// Every tool of `router`, each with its fn's `#[requires]`, found by
     /// the tool's name (the one `#[tool]` gives, read by a `#[requires]`
     /// written above it; or the fn's) among the fns of the module of the
-    /// router's type. A tool without `#[requires]` needs no scope. An
+    /// router's type, or, for an `impl` written in another module, among
+    /// the tool methods elsewhere (never a route handler of the same
+    /// name). A tool without `#[requires]` needs no scope. An
     /// error when a name has more than one `#[requires]` fn there, or
     /// when a renamed tool's name was out of `#[requires]`'s sight.
     pub fn new<S: Send + Sync + 'static>(
@@ -168,6 +170,10 @@ impl ToolGuard {
         let serves = |handler: &'static Handler, tool: &str| {
             handler.tool().unwrap_or(handler.name()) == tool
         };
+        // Elsewhere (an `impl` in another module than its type), only a
+        // fn shaped like a tool: a route handler of the same name is not one.
+        let tool_shaped =
+            |handler: &'static Handler| handler.tool().is_some() || handler.guarded_when_called();
         let mut tools: Vec<(Box<str>, Option<&'static Handler>)> = Vec::new();
         for tool in router.list_all() {
             let named: Vec<&'static Handler> = crate::handlers()
@@ -183,11 +189,16 @@ impl ToolGuard {
                 .copied()
                 .filter(|handler| within(handler) && Some(handler.module_path().len()) == deepest)
                 .collect();
-            let handler = match (here.as_slice(), named.as_slice()) {
+            let elsewhere: Vec<&'static Handler> = named
+                .iter()
+                .copied()
+                .filter(|handler| !within(handler) && tool_shaped(handler))
+                .collect();
+            let handler = match (here.as_slice(), elsewhere.as_slice()) {
                 ([one], _) | ([], [one]) => Some(*one),
                 ([], []) => None,
                 (_, _) => {
-                    let found = if here.is_empty() { &named } else { &here };
+                    let found = if here.is_empty() { &elsewhere } else { &here };
                     return Err(UnknownRequirement::Ambiguous {
                         tool: tool.name.as_ref().into(),
                         modules: found.iter().map(|handler| handler.module_path()).collect(),

@@ -480,3 +480,40 @@ fn requires_below_a_tool_named_after_its_fn_is_found_by_that_name() {
         Some(scopes![read:chat])
     );
 }
+
+/// A tool without `#[requires]`, and a route handler of the same name in
+/// another module.
+mod free_tool {
+    use rmcp::model::CallToolResult;
+    use rmcp::{ErrorData, tool, tool_router};
+
+    #[derive(Clone)]
+    pub struct Profile;
+
+    #[tool_router(vis = "pub")]
+    impl Profile {
+        /// Says which server this is.
+        #[tool]
+        async fn about(&self) -> Result<CallToolResult, ErrorData> {
+            Ok(CallToolResult::success(vec![]))
+        }
+    }
+}
+
+mod routes {
+    use fanvue_scopes::{Granted, InsufficientScope, requires};
+
+    #[requires(read:self)]
+    pub async fn about(granted: Granted) -> Result<&'static str, InsufficientScope> {
+        Ok("a page")
+    }
+}
+
+#[test]
+fn a_route_handler_elsewhere_is_not_taken_for_a_tool_of_its_name() {
+    use fanvue_scopes::mcp::ToolGuard;
+    let _ = routes::about;
+    let guard = ToolGuard::new(&free_tool::Profile::tool_router()).expect("a guard");
+    assert_eq!(guard.requirement("about"), None, "the tool needs no scope");
+    assert_eq!(guard.least_privilege(), ScopeSet::EMPTY);
+}
