@@ -27,8 +27,8 @@ use fanvue_scopes::client::{CallCheck, ScopeCheck, call_refused};
 use fanvue_scopes::step_up::Registration;
 use fanvue_scopes::testing::{Client, StandIn};
 use fanvue_scopes::{
-    Granted, Guarded, InsufficientScope, Requirement, ScopeSet, least_privilege, oauth, requires,
-    scopes,
+    Endpoint, Granted, Guarded, InsufficientScope, Requirement, ScopeSet, least_privilege, oauth,
+    requires, scopes,
 };
 use reqwest_middleware::ClientWithMiddleware;
 use serde::Deserialize;
@@ -672,7 +672,7 @@ async fn dashboard(
         return see_other("/");
     };
     let data = Data(session);
-    let who = match call(&app, &account, reqwest::Method::GET, "/users/me").await {
+    let who = match call(&app, &account, Endpoint::GetCurrentUser, &[]).await {
         Called::Ok(me) => me["handle"]
             .as_str()
             .map(|handle| format!("@{handle}"))
@@ -748,9 +748,15 @@ enum Called {
     Failed(String),
 }
 
-/// A call to the API with the session's token, checked against its scopes
-/// before it is sent.
-async fn call(app: &App, account: &Account, method: reqwest::Method, path: &str) -> Called {
+/// A call to `endpoint` of the API, its path parameters `params`, with the
+/// session's token, checked against its scopes before it is sent.
+async fn call(app: &App, account: &Account, endpoint: Endpoint, params: &[&str]) -> Called {
+    let (Some(path), Ok(method)) = (
+        endpoint.path_with(params),
+        reqwest::Method::from_bytes(endpoint.method().as_bytes()),
+    ) else {
+        return Called::Failed(format!("no call to {} with {params:?}", endpoint.path()));
+    };
     let sent = app
         .api
         .request(method, format!("{}{path}", app.fanvue.api))
@@ -789,10 +795,10 @@ async fn action_page(
     session: Session,
     account: &Account,
     action: &Action,
-    method: reqwest::Method,
-    path: &str,
+    endpoint: Endpoint,
+    params: &[&str],
 ) -> Response {
-    match call(app, account, method, path).await {
+    match call(app, account, endpoint, params).await {
         Called::Ok(body) => page(StatusCode::OK, pages::result(action, &body)),
         Called::Ended => {
             Data(session).end().await;
@@ -819,8 +825,8 @@ async fn read_chats(
         session,
         &account,
         &READ_CHATS,
-        reqwest::Method::GET,
-        "/chats",
+        Endpoint::ListChats,
+        &[],
     )
     .await)
 }
@@ -832,16 +838,13 @@ async fn send_message(
     session: Session,
     axum::Extension(account): axum::Extension<Account>,
 ) -> Result<Response, InsufficientScope> {
-    let path = fanvue_scopes::Endpoint::SendMessage
-        .path_with(&["0b7c1a9e-demo-fan"])
-        .unwrap_or_default();
     Ok(action_page(
         &app,
         session,
         &account,
         &SEND_MESSAGE,
-        reqwest::Method::POST,
-        &path,
+        Endpoint::SendMessage,
+        &["0b7c1a9e-demo-fan"],
     )
     .await)
 }
@@ -858,8 +861,8 @@ async fn read_insights(
         session,
         &account,
         &READ_INSIGHTS,
-        reqwest::Method::GET,
-        "/insights/earnings",
+        Endpoint::GetEarnings,
+        &[],
     )
     .await)
 }

@@ -11,11 +11,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use fanvue_scopes::bearer::BearerError;
-use fanvue_scopes::client::{CallCheck, ScopeCheck};
+use fanvue_scopes::client::{API_VERSION_HEADER, CallCheck, ScopeCheck};
 use fanvue_scopes::mcp::{self, ToolGuard};
 use fanvue_scopes::step_up::Registration;
 use fanvue_scopes::testing::StandIn;
-use fanvue_scopes::{Granted, ScopeSet, requires, scopes};
+use fanvue_scopes::{Endpoint, Granted, ScopeSet, requires, scopes};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::Extension;
 use rmcp::handler::server::wrapper::Parameters;
@@ -60,7 +60,7 @@ impl FanvueTools {
         granted: Granted,
         Extension(parts): Extension<axum::http::request::Parts>,
     ) -> Result<CallToolResult, ErrorData> {
-        self.call(granted, &parts, reqwest::Method::GET, "/chats")
+        self.call(granted, &parts, Endpoint::ListChats, &[], None)
             .await
     }
 
@@ -73,12 +73,15 @@ impl FanvueTools {
         Extension(parts): Extension<axum::http::request::Parts>,
         Parameters(message): Parameters<Message>,
     ) -> Result<CallToolResult, ErrorData> {
-        let path = fanvue_scopes::Endpoint::SendMessage
-            .path_with(&[&message.fan])
-            .ok_or_else(|| ErrorData::invalid_params("not a fan's id", None))?;
-        let _ = message.text;
-        self.call(granted, &parts, reqwest::Method::POST, &path)
-            .await
+        let body = serde_json::json!({ "text": message.text });
+        self.call(
+            granted,
+            &parts,
+            Endpoint::SendMessage,
+            &[&message.fan],
+            Some(body),
+        )
+        .await
     }
 
     /// Reads the creator's earnings.
@@ -89,29 +92,43 @@ impl FanvueTools {
         granted: Granted,
         Extension(parts): Extension<axum::http::request::Parts>,
     ) -> Result<CallToolResult, ErrorData> {
-        self.call(granted, &parts, reqwest::Method::GET, "/insights/earnings")
+        self.call(granted, &parts, Endpoint::GetEarnings, &[], None)
             .await
     }
 }
 
 impl FanvueTools {
-    /// Calls Fanvue with the caller's token, checked against its scopes
-    /// before it is sent.
+    /// Calls `endpoint` of Fanvue, its path parameters `params` (an id
+    /// that can't be one is refused), with the caller's token, checked
+    /// against its scopes before it is sent.
     async fn call(
         &self,
         granted: Granted,
         parts: &axum::http::request::Parts,
-        method: reqwest::Method,
-        path: &str,
+        endpoint: Endpoint,
+        params: &[&str],
+        json: Option<serde_json::Value>,
     ) -> Result<CallToolResult, ErrorData> {
         let Some(Token(token)) = parts.extensions.get::<Token>() else {
             return Err(ErrorData::internal_error("no token on the request", None));
         };
-        let response = self
+        let path = endpoint
+            .path_with(params)
+            .ok_or_else(|| ErrorData::invalid_params("not an id Fanvue takes", None))?;
+        let method = reqwest::Method::from_bytes(endpoint.method().as_bytes())
+            .map_err(|error| ErrorData::internal_error(error.to_string(), None))?;
+        let mut request = self
             .api
             .request(method, format!("{}{path}", self.base_url))
             .bearer_auth(token)
-            .with_extension(granted)
+            .header(API_VERSION_HEADER, fanvue_scopes::API_VERSION)
+            .with_extension(granted);
+        if let Some(json) = json {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(json.to_string());
+        }
+        let response = request
             .send()
             .await
             .map_err(|error| ErrorData::internal_error(error.to_string(), None))?;
