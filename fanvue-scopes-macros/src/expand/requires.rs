@@ -752,35 +752,26 @@ fn wrap(
                 });
             });
         }
-        _ => match boxed_future(&sig.output).flatten() {
-            // A boxed future (`#[async_trait]`, rmcp's `#[tool]`): the guard
-            // runs when the fn is called, before the future is made, and
-            // answers with a ready future of the refusal.
-            Some(output) => {
-                let guarded = guard(quote_spanned! {output_span=>
+        _ => {
+            let guarded = match boxed_future(&sig.output).flatten() {
+                // A boxed future (`#[async_trait]`, rmcp's `#[tool]`): the
+                // guard runs when the fn is called, before the future is
+                // made, and answers with a ready future of the refusal.
+                Some(output) => guard(quote_spanned! {output_span=>
                     let __fanvue_scopes_refusal: #output =
                         ::core::result::Result::Err(::core::convert::From::from(#insufficient));
                     return ::std::boxed::Box::pin(async move { __fanvue_scopes_refusal });
+                }),
+                None => guard(refuse),
+            };
+            brace.surround(&mut block, |block| {
+                block.extend(quote! {
+                    #(#inner_attrs)*
+                    #guarded
+                    #body
                 });
-                brace.surround(&mut block, |block| {
-                    block.extend(quote! {
-                        #(#inner_attrs)*
-                        #guarded
-                        #body
-                    });
-                });
-            }
-            None => {
-                let guarded = guard(refuse);
-                brace.surround(&mut block, |block| {
-                    block.extend(quote! {
-                        #(#inner_attrs)*
-                        #guarded
-                        #body
-                    });
-                });
-            }
-        },
+            });
+        }
     }
     let docs = docs.map(|docs| quote!(#[doc = #docs]));
     Ok(quote! {
