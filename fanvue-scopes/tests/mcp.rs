@@ -204,6 +204,54 @@ fn a_call_the_token_covers_runs_and_one_it_does_not_is_403_before_it_runs() {
     assert_eq!(server.fanvue.requests(), before, "the tool never ran");
 }
 
+/// A fan id is a path parameter of the endpoint the tool calls: spelled
+/// to reach another endpoint, it is refused or stays one segment, so
+/// Fanvue reads the call the way the scope check did.
+#[test]
+fn send_message_keeps_a_hostile_fan_id_inside_its_endpoint() {
+    let server = start(true);
+    let token = server.fanvue.token(scopes![write:chat]);
+    let session = session(server.address, &token);
+    let send = |fan: &str, id: u32| {
+        let arguments = serde_json::json!({ "fan": fan, "text": "hi" });
+        let json = serde_json::json!({
+            "jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": { "name": "send_message", "arguments": arguments },
+        });
+        post(
+            server.address,
+            Some(&token),
+            Some(&session),
+            &json.to_string(),
+        )
+    };
+    let sent = send("0b7c1a9e-fan", 1);
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert!(sent.body.contains("sendMessage"), "{}", sent.body);
+    for (id, fan) in (2..).zip(["..", "", ".", "%2e%2e"]) {
+        let before = server.fanvue.requests();
+        let refused = send(fan, id);
+        assert!(
+            refused.body.contains("not an id Fanvue takes"),
+            "{fan:?}: {}",
+            refused.body
+        );
+        assert_eq!(server.fanvue.requests(), before, "{fan:?}: nothing sent");
+    }
+    // Slashes, queries and fragments are one encoded segment: still
+    // `sendMessage`, never `getCurrentUser` or another endpoint.
+    for (id, fan) in (10..).zip([
+        "../../users/me",
+        "x/../../insights/earnings",
+        "x?y#z",
+        "a\\b",
+    ]) {
+        let sent = send(fan, id);
+        assert_eq!(sent.status, 200, "{fan:?}: {}", sent.body);
+        assert!(sent.body.contains("sendMessage"), "{fan:?}: {}", sent.body);
+    }
+}
+
 #[test]
 fn hostile_bodies_get_clean_answers_and_run_no_tool() {
     let server = start(true);
