@@ -25,22 +25,28 @@ const CLIENT_ID: &str = "rmcp-client";
 const SECRET: &str = "rmcp-secret";
 const CALLBACK: &str = "http://127.0.0.1:9/callback";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
+/// The MCP example on a free port, with its stand-in Fanvue, where the
+/// client `id` is registered for `callback`: the server's `/mcp` URL.
+async fn serve_example(id: &str, secret: &str, callback: &str) -> (String, StandIn) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a port");
     let address = listener.local_addr().expect("an address");
     let fanvue = StandIn::start().await.expect("the stand-in");
     fanvue.register_client(Client::new(
-        CLIENT_ID,
-        SECRET,
-        CALLBACK,
+        id,
+        secret,
+        callback,
         tools::REGISTRATION.allowed(),
     ));
     let app = tools::app(&format!("http://{address}"), fanvue.clone()).expect("the app");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let url = format!("http://{address}/mcp");
+    (format!("http://{address}/mcp"), fanvue)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
+    let (url, fanvue) = serve_example(CLIENT_ID, SECRET, CALLBACK).await;
 
     // 1. No token: the server's 401 challenge.
     let refused = ().serve(StreamableHttpClientTransport::from_uri(url.as_str())).await;
@@ -163,22 +169,8 @@ async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
 fn the_typescript_sdk_steps_up_and_the_call_succeeds() {
     let runtime = support::multi_thread_runtime();
     let callback = "http://127.0.0.1:9/ts-callback";
-    let (url, fanvue) = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a port");
-        let address = listener.local_addr().expect("an address");
-        let fanvue = StandIn::start().await.expect("the stand-in");
-        fanvue.register_client(Client::new(
-            "ts-sdk-client",
-            "tsclientsecret",
-            callback,
-            tools::REGISTRATION.allowed(),
-        ));
-        let app = tools::app(&format!("http://{address}"), fanvue.clone()).expect("the app");
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (format!("http://{address}/mcp"), fanvue)
-    });
+    let (url, fanvue) =
+        runtime.block_on(serve_example("ts-sdk-client", "tsclientsecret", callback));
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/ts/mcp_loop.mjs");
     // The server runs on the runtime's worker threads while Node runs.
     let output = std::process::Command::new("node")
