@@ -58,7 +58,7 @@
 //! ```
 
 use crate::error::granted_from;
-use crate::step_up::Registration;
+use crate::step_up::{Lacking, Registration};
 use crate::{Granted, Handler, InsufficientScope, Requirement, ScopeSet, least_privilege};
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -427,20 +427,8 @@ impl fmt::Display for UnregisteredTools {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("the app's Fanvue registration does not allow what these tools need; tick the scopes in the Fanvue developer area:")?;
         for (name, requirement) in &self.tools {
-            let missing = requirement.all().difference(self.allowed);
-            write!(f, "\n  tool `{name}` needs ")?;
-            let mut needs = Vec::new();
-            if !missing.is_empty() {
-                needs.push(format!("`{missing}`"));
-            }
-            for group in requirement.any() {
-                if !group.intersects(self.allowed) {
-                    let names: Vec<String> =
-                        group.iter().map(|scope| format!("`{scope}`")).collect();
-                    needs.push(format!("one of {}", names.join(", ")));
-                }
-            }
-            f.write_str(&needs.join(" and "))?;
+            let lacking = Lacking::new(requirement, self.allowed);
+            write!(f, "\n  tool `{name}` needs {lacking}")?;
         }
         Ok(())
     }

@@ -98,7 +98,9 @@
 //! the consent or show its page, and walk sign-in, refusal and step-up over
 //! HTTP without a network.
 
-use crate::{CallRefused, GuardedRoute, InsufficientScope, ParseScopeSetError, ScopeSet, oauth};
+use crate::{
+    CallRefused, GuardedRoute, InsufficientScope, ParseScopeSetError, Requirement, ScopeSet, oauth,
+};
 use std::fmt;
 
 /// A refusal that names what the token has and what it lacks: a guard's
@@ -325,14 +327,46 @@ impl UnregisteredRoutes {
     /// does not allow, and each `any(..)` group it allows none of, whole
     /// (ticking any one scope of such a group would do).
     pub fn lacking(&self, route: &GuardedRoute) -> (ScopeSet, Vec<ScopeSet>) {
-        let requirement = route.requirement();
+        let Lacking { missing, groups } = Lacking::new(route.requirement(), self.allowed);
+        (missing, groups)
+    }
+}
+
+/// What a registration allowing `allowed` lacks for a requirement: each
+/// required scope it does not allow, and each `any(..)` group it allows
+/// none of, whole. Shown as the end of "needs ..", for routes and MCP
+/// tools alike.
+pub(crate) struct Lacking {
+    missing: ScopeSet,
+    groups: Vec<ScopeSet>,
+}
+
+impl Lacking {
+    pub(crate) fn new(requirement: &Requirement, allowed: ScopeSet) -> Self {
         let groups = requirement
             .any()
             .iter()
             .copied()
-            .filter(|group| !group.intersects(self.allowed))
+            .filter(|group| !group.intersects(allowed))
             .collect();
-        (requirement.all().difference(self.allowed), groups)
+        Lacking {
+            missing: requirement.all().difference(allowed),
+            groups,
+        }
+    }
+}
+
+impl fmt::Display for Lacking {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut needs = Vec::new();
+        if !self.missing.is_empty() {
+            needs.push(format!("`{}`", self.missing));
+        }
+        for group in &self.groups {
+            let names: Vec<String> = group.iter().map(|scope| format!("`{scope}`")).collect();
+            needs.push(format!("one of {}", names.join(", ")));
+        }
+        f.write_str(&needs.join(" and "))
     }
 }
 
@@ -342,22 +376,13 @@ impl fmt::Display for UnregisteredRoutes {
         for route in &self.routes {
             write!(
                 f,
-                "\n  {} {} ({} in {}) needs ",
+                "\n  {} {} ({} in {}) needs {}",
                 route.method(),
                 route.path(),
                 route.handler().name(),
-                route.handler().module_path()
+                route.handler().module_path(),
+                Lacking::new(route.requirement(), self.allowed)
             )?;
-            let (missing, groups) = self.lacking(route);
-            let mut needs = Vec::new();
-            if !missing.is_empty() {
-                needs.push(format!("`{missing}`"));
-            }
-            for group in groups {
-                let names: Vec<String> = group.iter().map(|scope| format!("`{scope}`")).collect();
-                needs.push(format!("one of {}", names.join(", ")));
-            }
-            f.write_str(&needs.join(" and "))?;
         }
         Ok(())
     }
