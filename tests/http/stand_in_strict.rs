@@ -639,3 +639,268 @@ fn a_step_up_consent_page_marks_the_new_scopes() {
         assert!(!page.contains("asks for more access") && !page.contains("class=\"new\""));
     });
 }
+
+#[test]
+fn a_step_up_marks_what_the_user_declined_at_the_latest_consent() {
+    runtime().block_on(async {
+        // Allowed once, unticked at the next sign-in: the stand-in
+        // remembers what the user allows now, not every scope ever allowed.
+        let stand_in = stand_in(Consent::Grant(scopes![read:self, read:chat])).await;
+        let _ = code(&stand_in, "read:self read:chat").await;
+        stand_in.set_consent(Consent::Grant(scopes![read:self]));
+        let _ = code(&stand_in, "read:self read:chat").await;
+        stand_in.set_consent(Consent::Page);
+        let page = http()
+            .get(authorize_url(&stand_in, &good("read:self read:chat")))
+            .send()
+            .await
+            .expect("an answer")
+            .text()
+            .await
+            .expect("a page");
+        let marked = |scope: &str| {
+            let at = page.find(&format!("<code>{scope}</code>")).expect("listed");
+            page[at..]
+                .split("</label>")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(page.contains("asks for more access"), "{page}");
+        assert!(marked("read:chat").contains("class=\"new\""), "{page}");
+        assert!(marked("read:self").contains("already allowed"), "{page}");
+        // A consent that did not ask for a scope leaves it as it was.
+        stand_in.set_consent(Consent::Grant(scopes![read:self]));
+        let _ = code(&stand_in, "read:self").await;
+        stand_in.set_consent(Consent::Page);
+        let page = http()
+            .get(authorize_url(&stand_in, &good("read:self write:chat")))
+            .send()
+            .await
+            .expect("an answer")
+            .text()
+            .await
+            .expect("a page");
+        assert!(page.contains("asks for more access"), "{page}");
+    });
+}
+
+/// Where an authorize request for `redirect_uri` is answered: the redirect
+/// target with its query, or `None` for the stand-in's error page.
+async fn answered_at(stand_in: &StandIn, redirect_uri: &str) -> Option<url::Url> {
+    let encoded = url::form_urlencoded::byte_serialize(redirect_uri.as_bytes()).collect::<String>();
+    let mut pairs = good("read:self");
+    pairs.retain(|(name, _)| *name != "redirect_uri");
+    pairs.push(("redirect_uri", &encoded));
+    let response = http()
+        .get(authorize_url(stand_in, &pairs))
+        .send()
+        .await
+        .expect("an answer");
+    let location = response.headers().get(LOCATION)?.to_str().ok()?;
+    Some(url::Url::parse(location).expect("a URL"))
+}
+
+#[test]
+fn a_loopback_ip_redirect_takes_any_port_and_localhost_is_compared_exactly() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Grant(REGISTERED)).await;
+        stand_in.register_client(Client {
+            redirect_uris: vec![
+                "http://[::1]:9/native".to_owned(),
+                "http://localhost:9/named".to_owned(),
+            ],
+            ..Client::new("native-app", "native-secret", CALLBACK, REGISTERED)
+        });
+        let native = |uri: &str| {
+            let encoded = url::form_urlencoded::byte_serialize(uri.as_bytes()).collect::<String>();
+            format!(
+                "{}?response_type=code&client_id=native-app&redirect_uri={encoded}&scope=read:self\
+                 &state={STATE}&code_challenge={CHALLENGE}&code_challenge_method=S256",
+                stand_in.authorize_url()
+            )
+        };
+        // RFC 8252 §7.3: the port is the app's to choose at run time.
+        let other_port = "http://127.0.0.1:53682/callback";
+        let answer = answered_at(&stand_in, other_port).await.expect("a redirect");
+        assert_eq!(answer.port(), Some(53682));
+        let code: String = answer
+            .query_pairs()
+            .find(|(name, _)| name == "code")
+            .map(|(_, code)| code.into_owned())
+            .expect("a code");
+        // The code is bound to the URI as asked, port and all.
+        let (status, _) = token_raw(&stand_in, &exchange_body(&code)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "another port than asked");
+        let callback = url::form_urlencoded::byte_serialize(other_port.as_bytes()).collect::<String>();
+        let body = format!(
+            "grant_type=authorization_code&code={code}&redirect_uri={callback}&code_verifier={VERIFIER}"
+        );
+        let (status, token) = token_raw(&stand_in, &body).await;
+        assert_eq!(status, StatusCode::OK, "{token}");
+        for uri in ["http://127.0.0.1/callback", "http://127.0.0.1:1/callback"] {
+            assert!(answered_at(&stand_in, uri).await.is_some(), "{uri}");
+        }
+        let ipv6 = http().get(native("http://[::1]:40000/native")).send().await.expect("an answer");
+        let location = ipv6.headers().get(LOCATION).and_then(|l| l.to_str().ok()).unwrap_or_default();
+        assert!(location.starts_with("http://[::1]:40000/native?code="), "{location}");
+        // Only the port: another path, query, scheme, host or a fragment
+        // is another URI, shown an error page and never redirected to.
+        for uri in [
+            "http://127.0.0.1:53682/callback/",
+            "http://127.0.0.1:53682/other",
+            "http://127.0.0.1:53682/callback?x=1",
+            "http://127.0.0.1:53682/callback#x",
+            "https://127.0.0.1:53682/callback",
+            "http://127.0.0.2:9/callback",
+            "http://user@127.0.0.1:53682/callback",
+            "http://localhost:9/callback",
+        ] {
+            assert!(answered_at(&stand_in, uri).await.is_none(), "{uri}");
+        }
+        // `localhost` is a name, not a loopback IP: its port is compared
+        // too, as Hydra does (RFC 8252 §8.3).
+        let named = http().get(native("http://localhost:10/named")).send().await.expect("an answer");
+        assert_eq!(named.status(), StatusCode::BAD_REQUEST);
+        assert!(named.headers().get(LOCATION).is_none());
+        let exact = http().get(native("http://localhost:9/named")).send().await.expect("an answer");
+        assert_eq!(exact.status(), StatusCode::FOUND);
+    });
+}
+
+/// RFC 6749 §5.2 (and §4.1.2.1): `error_description` is printable ASCII
+/// but `"` and `\`.
+fn assert_within_section_5_2(description: &str, context: &str) {
+    assert!(!description.is_empty(), "{context}: a description");
+    assert!(
+        description
+            .chars()
+            .all(|c| matches!(c, ' '..='~') && c != '"' && c != '\\'),
+        "{context}: {description:?}"
+    );
+}
+
+#[test]
+fn every_error_description_is_within_rfc_6749_section_5_2() {
+    runtime().block_on(async {
+        let stand_in = stand_in(Consent::Grant(REGISTERED)).await;
+        // Each way the authorize endpoint refuses to the client, hostile
+        // text echoed in some.
+        let long = "x".repeat(5000);
+        let mut authorize: Vec<Vec<(&str, &str)>> = vec![
+            vec![("%C2%A7%22%5C", "1"), ("%C2%A7%22%5C", "2")],
+            vec![("scope", "%FF")],
+            vec![("response_type", "token")],
+            vec![("nonce", "short")],
+            vec![("code_challenge_method", "plain")],
+            vec![("code_challenge", "short")],
+            vec![("scope", "read:%22quoted%5C%C2%A7")],
+            vec![("scope", &long)],
+        ];
+        let mut missing: Vec<Vec<(&str, &str)>> = ["response_type", "state", "code_challenge"]
+            .into_iter()
+            .map(|name| {
+                let mut pairs = good("read:self");
+                pairs.retain(|(known, _)| *known != name);
+                pairs
+            })
+            .collect();
+        for extra in &mut authorize {
+            let mut pairs = good("read:self");
+            pairs.retain(|(name, _)| !extra.iter().any(|(known, _)| known == name));
+            extra.extend(pairs);
+        }
+        authorize.append(&mut missing);
+        for pairs in &authorize {
+            let url = authorize_url(&stand_in, pairs);
+            let query = redirected(&url)
+                .await
+                .unwrap_or_else(|| panic!("{url}: a redirect"));
+            assert!(query.contains_key("error"), "{url}");
+            assert_within_section_5_2(&query["error_description"], &url);
+            assert!(query["error_description"].len() < 300, "{url}: cut short");
+        }
+        stand_in.set_consent(Consent::Deny);
+        let denied = redirected(&authorize_url(&stand_in, &good("read:self")))
+            .await
+            .expect("a redirect");
+        assert_within_section_5_2(&denied["error_description"], "denied");
+        stand_in.set_consent(Consent::Grant(REGISTERED));
+
+        // Each way the token and revocation endpoints refuse.
+        let code = code(&stand_in, "offline_access read:self").await;
+        let (_, tokens) = token_raw(&stand_in, &exchange_body(&code)).await;
+        let refresh = tokens["refresh_token"]
+            .as_str()
+            .expect("a refresh token")
+            .to_owned();
+        let secret = url::form_urlencoded::byte_serialize(SECRET.as_bytes()).collect::<String>();
+        let bodies = [
+            "grant_type=authorization_code&%C2%A7=1&%C2%A7=2".to_owned(),
+            "grant_type=%FF%FE".to_owned(),
+            format!("grant_type=client_credentials&client_secret={secret}"),
+            "grant_type=authorization_code&client_id=other".to_owned(),
+            "grant_type=password".to_owned(),
+            "scope=read:self".to_owned(),
+            "grant_type=authorization_code".to_owned(),
+            "grant_type=authorization_code&code=unknown".to_owned(),
+            exchange_body(&code),
+            "grant_type=refresh_token".to_owned(),
+            "grant_type=refresh_token&refresh_token=unknown".to_owned(),
+            format!("grant_type=refresh_token&refresh_token={refresh}&scope=read:%22x%5C%C2%A7"),
+            "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=unknown".to_owned(),
+        ];
+        for body in &bodies {
+            let (status, error) = token_raw(&stand_in, body).await;
+            assert!(status.is_client_error(), "{body}: {status}");
+            assert!(error["error"].is_string(), "{body}: {error}");
+            assert_within_section_5_2(
+                error["error_description"].as_str().unwrap_or_default(),
+                body,
+            );
+        }
+        let unauthenticated = [
+            (None, "text/plain", "grant_type=refresh_token"),
+            (
+                Some("Bearer x"),
+                "application/x-www-form-urlencoded",
+                "grant_type=refresh_token",
+            ),
+            (
+                None,
+                "application/x-www-form-urlencoded",
+                "grant_type=refresh_token&client_id=strict-app&client_secret=wrong",
+            ),
+        ];
+        for (authorization, content_type, body) in unauthenticated {
+            let mut request = http()
+                .post(stand_in.token_url())
+                .header(CONTENT_TYPE, content_type)
+                .body(body);
+            if let Some(authorization) = authorization {
+                request = request.header("authorization", authorization);
+            }
+            let response = request.send().await.expect("an answer");
+            let error: Value = response.json().await.expect("JSON");
+            assert_within_section_5_2(
+                error["error_description"].as_str().unwrap_or_default(),
+                body,
+            );
+        }
+        for body in ["token_type_hint=access_token", "token=%C2%A7&token=2"] {
+            let response = http()
+                .post(stand_in.revocation_url())
+                .header("authorization", basic())
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .expect("an answer");
+            let error: Value = response.json().await.expect("JSON");
+            assert_within_section_5_2(
+                error["error_description"].as_str().unwrap_or_default(),
+                body,
+            );
+        }
+    });
+}

@@ -46,7 +46,9 @@ pub struct Client {
     pub id: String,
     /// The client secret.
     pub secret: String,
-    /// The redirect URIs, compared exactly.
+    /// The redirect URIs, compared exactly; on a loopback IP
+    /// (`http://127.0.0.1/..`, `http://[::1]/..`) any port is taken, as
+    /// RFC 8252 §7.3 says and Hydra does (`localhost` is compared exactly).
     pub redirect_uris: Vec<String>,
     /// The resource scopes the app may request.
     pub scopes: ScopeSet,
@@ -124,8 +126,10 @@ struct Grant {
 pub(super) struct AuthState {
     pub(super) clients: Vec<Client>,
     pub(super) consent: Consent,
-    /// What the user allowed each client so far: a step-up's consent page
-    /// marks what is new.
+    /// What the user allows each client now: of the scopes a consent asked
+    /// for, those ticked; the others as an earlier consent left them. A
+    /// step-up's consent page marks what is new, what was declined last
+    /// time included.
     consented: HashMap<String, ScopeSet>,
     pending: HashMap<String, Pending>,
     codes: HashMap<String, Code>,
@@ -187,10 +191,12 @@ pub(super) async fn authorize(State(shared): State<Shared>, RawQuery(query): Raw
     else {
         return error_page("unknown client: the client_id is not registered");
     };
-    let Some(redirect_uri) = params
-        .get("redirect_uri")
-        .filter(|uri| client.redirect_uris.iter().any(|known| known == uri))
-    else {
+    let Some(redirect_uri) = params.get("redirect_uri").filter(|uri| {
+        client
+            .redirect_uris
+            .iter()
+            .any(|known| redirect_matches(known, uri))
+    }) else {
         return error_page("the redirect_uri is not one registered for this client");
     };
     let client = client.clone();
@@ -199,7 +205,10 @@ pub(super) async fn authorize(State(shared): State<Shared>, RawQuery(query): Raw
     let refuse = |error: &str, description: &str| {
         redirect(
             redirect_uri,
-            &[("error", error), ("error_description", description)],
+            &[
+                ("error", error),
+                ("error_description", &error_description(description)),
+            ],
             state.as_deref(),
             &issuer,
         )
@@ -374,11 +383,13 @@ fn issue_code(auth: &mut AuthState, pending: Pending, granted: ScopeSet, now: Du
         mut grant,
         ..
     } = pending;
-    grant.scopes = granted.intersection(grant.scopes);
+    let asked = grant.scopes;
+    grant.scopes = granted.intersection(asked);
     // Expired codes go as new ones are made; redeemed ones stay until
     // then, so a replay is caught.
     auth.codes.retain(|_, code| code.expires > now);
-    *auth.consented.entry(grant.client_id.clone()).or_default() |= grant.scopes;
+    let allowed = auth.consented.entry(grant.client_id.clone()).or_default();
+    *allowed = allowed.difference(asked) | grant.scopes;
     let code = format!("code-{}", super::random_hex());
     auth.codes.insert(
         code.clone(),
@@ -462,7 +473,7 @@ fn read_client_request(
             return Err(Refused(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
-                "the client authenticated in two ways; use one (RFC 6749 §2.3)".to_string(),
+                "the client authenticated in two ways; use one (RFC 6749 section 2.3)".to_string(),
             ));
         }
         (Some((id, _)), Some(form_id), None) if id != form_id => {
@@ -842,6 +853,7 @@ fn basic_credentials(value: &HeaderValue) -> Option<(String, String)> {
 
 /// RFC 6749 §5.2.
 fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
+    let description = error_description(description);
     let body = serde_json::json!({ "error": error, "error_description": description });
     let mut response = (
         status,
@@ -859,6 +871,59 @@ fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
         );
     }
     response
+}
+
+/// The most characters of an `error_description`: a hostile parameter
+/// name in it is cut short.
+const MAX_DESCRIPTION_CHARS: usize = 200;
+
+/// `text` as an `error_description` may be (RFC 6749 §4.1.2.1, §5.2):
+/// printable ASCII but `"` and `\`. Every description the stand-in sends
+/// passes here, since some quote what the client sent: each character
+/// outside that set is shown as `?`, and a long one is cut short.
+pub(super) fn error_description(text: &str) -> String {
+    let mut shown: String = text
+        .chars()
+        .take(MAX_DESCRIPTION_CHARS)
+        .map(|c| match c {
+            ' '..='~' if c != '"' && c != '\\' => c,
+            _ => '?',
+        })
+        .collect();
+    if text.chars().nth(MAX_DESCRIPTION_CHARS).is_some() {
+        shown.push_str("...");
+    }
+    shown
+}
+
+/// Whether `requested` is the registered redirect URI `registered`: the
+/// same string, or, for a loopback IP literal over `http`, the same but
+/// for the port (RFC 8252 §7.3: a native app listens on whatever port
+/// the system gives it). As Hydra (fosite) reads it: `localhost` is a
+/// name, not a loopback IP, and is compared exactly (RFC 8252 §8.3).
+fn redirect_matches(registered: &str, requested: &str) -> bool {
+    if registered == requested {
+        return true;
+    }
+    let (Ok(registered), Ok(requested)) = (url::Url::parse(registered), url::Url::parse(requested))
+    else {
+        return false;
+    };
+    let loopback_ip = match requested.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    };
+    loopback_ip
+        && requested.scheme() == "http"
+        && registered.scheme() == "http"
+        && registered.host() == requested.host()
+        && registered.path() == requested.path()
+        && registered.query() == requested.query()
+        && registered.fragment().is_none()
+        && requested.fragment().is_none()
+        && requested.username().is_empty()
+        && requested.password().is_none()
 }
 
 fn invalid_grant(description: &str) -> Response {

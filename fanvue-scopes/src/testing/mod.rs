@@ -185,7 +185,9 @@ fn random_hex() -> String {
 /// - registered clients ([`register_client`](Self::register_client)): an
 ///   unknown client or a redirect URI not registered exactly gets an error
 ///   page, never a redirect; so does a repeated `client_id` or
-///   `redirect_uri`;
+///   `redirect_uri`. A loopback IP redirect (`http://127.0.0.1/..`,
+///   `http://[::1]/..`) may take any port (RFC 8252 §7.3), as Hydra
+///   allows; `localhost` is compared exactly, port and all, as Hydra does;
 /// - `response_type=code` only (`invalid_request` without one), PKCE S256
 ///   with a well-formed challenge (`plain` is refused), a `state` of at
 ///   least 8 characters (`invalid_state`, as Hydra says) echoed byte for
@@ -220,14 +222,18 @@ fn random_hex() -> String {
 /// - access tokens that expire after an hour on a clock tests can move
 ///   ([`advance_clock`](Self::advance_clock)); the API answers a token it
 ///   did not issue, an expired or a revoked one with `401 invalid_token`,
-///   and honours exactly the granted scopes.
+///   and honours exactly the granted scopes;
+/// - every `error_description` within RFC 6749 §5.2's characters
+///   (printable ASCII but `"` and `\`), what it quotes of a request
+///   included.
 ///
 /// # Where it differs from Fanvue's Hydra
 ///
 /// - One user, always signed in: no login page, `prompt` and `max_age`
 ///   are ignored, and `sub` is fixed.
 /// - Consent is remembered per client for marking new scopes, never to
-///   skip the page.
+///   skip the page: what the user allows now (a scope unticked at the
+///   latest consent is new again at the next).
 /// - No userinfo endpoint, no dynamic client registration, no
 ///   introspection endpoint; discovery lists none of them.
 /// - The ID token's signing key is fixed and public (in this crate's
