@@ -41,7 +41,7 @@ fn start() -> Server {
         let address = listener.local_addr().expect("an address");
         let fanvue = StandIn::start().await.expect("the stand-in");
         let base = format!("http://{address}");
-        let app = tools::app(&base, fanvue.clone()).expect("the app");
+        let app = tools::app(&base, fanvue.clone(), &[]).expect("the app");
         // Small SSE frames go out at once, not after a delayed ACK.
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
             let _ = tcp.set_nodelay(true);

@@ -18,6 +18,11 @@
 //!   loudly: its `Granted` parameter is read only from a request the guard
 //!   admitted.
 //!
+//! - Put [`check_origin`] in front of both, with the browser origins
+//!   that may call the endpoint ([`AllowedOrigins`]): a request from any
+//!   other page gets `403` before its token is read, as the MCP transport
+//!   specification says, against DNS rebinding.
+//!
 //! A tool's requirement is found by the tool's name, which `#[requires]`
 //! reads from the `#[tool]` below it (`#[tool(name = "list-chats")]`, or
 //! the fn's name, rmcp's default). [`ToolGuard::new`] refuses a router
@@ -62,7 +67,7 @@ use crate::step_up::{Lacking, Registration};
 use crate::{Granted, Handler, InsufficientScope, Requirement, ScopeSet, least_privilege};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, ORIGIN, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -75,6 +80,112 @@ use std::sync::Arc;
 /// How large a JSON-RPC request body may be, by default: 1 MiB. A tool call's
 /// arguments are small; a larger body is refused unread.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The browser origins allowed to call an MCP endpoint, for
+/// [`check_origin`]: a request without an `Origin` header (a client that is
+/// not a web page) passes; one whose `Origin` is not listed is refused.
+///
+/// ```
+/// use fanvue_scopes::mcp::AllowedOrigins;
+///
+/// let allowed = AllowedOrigins::new(["http://localhost:6274", "https://app.example"])?;
+/// assert!(allowed.allows(None));
+/// assert!(allowed.allows(Some("https://app.example")));
+/// assert!(allowed.allows(Some("https://app.example:443")));
+/// assert!(!allowed.allows(Some("http://evil.example")));
+/// assert!(!allowed.allows(Some("null")));
+/// # Ok::<(), fanvue_scopes::mcp::InvalidOrigin>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct AllowedOrigins(Arc<[url::Origin]>);
+
+/// An allowed origin that is not one: no scheme and host, as
+/// `https://app.example` has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidOrigin(pub String);
+
+impl fmt::Display for InvalidOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not an origin: write a scheme and host, and a port if it is not the \
+             scheme's own, such as `https://app.example` or `http://localhost:6274`",
+            crate::error::Shown(&self.0)
+        )
+    }
+}
+
+impl std::error::Error for InvalidOrigin {}
+
+impl AllowedOrigins {
+    /// No browser origin: only clients that send no `Origin` header.
+    pub fn none() -> Self {
+        AllowedOrigins::default()
+    }
+
+    /// These origins (`https://app.example`, `http://localhost:6274`),
+    /// compared as RFC 6454 does: scheme, host and port, a scheme's default
+    /// port written or not.
+    pub fn new<I>(origins: I) -> Result<Self, InvalidOrigin>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        origins
+            .into_iter()
+            .map(|origin| {
+                let origin = origin.as_ref();
+                url::Url::parse(origin)
+                    .ok()
+                    .map(|url| url.origin())
+                    .filter(url::Origin::is_tuple)
+                    .ok_or_else(|| InvalidOrigin(origin.to_owned()))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|origins| AllowedOrigins(origins.into()))
+    }
+
+    /// Whether a request with this `Origin` header (`None`: without one)
+    /// may call the endpoint. `null` and anything that is not an origin are
+    /// refused.
+    pub fn allows(&self, origin: Option<&str>) -> bool {
+        let Some(origin) = origin else {
+            return true;
+        };
+        url::Url::parse(origin)
+            .ok()
+            .map(|url| url.origin())
+            .is_some_and(|origin| origin.is_tuple() && self.0.contains(&origin))
+    }
+}
+
+/// Refuses a request from a browser origin that `allowed` does not list,
+/// with `403`, before anything else reads it: the MCP transport
+/// specification's defence against DNS rebinding. As axum middleware, the
+/// outermost in front of the endpoint:
+/// `from_fn_with_state(allowed_origins, mcp::check_origin)`.
+pub async fn check_origin(
+    State(allowed): State<AllowedOrigins>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let origin = request.headers().get(ORIGIN).map(|value| value.to_str());
+    let allowed = match origin {
+        None => true,
+        Some(Ok(origin)) => allowed.allows(Some(origin)),
+        Some(Err(_)) => false,
+    };
+    if allowed {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            [(CONTENT_TYPE, "application/json")],
+            r#"{"error":"forbidden_origin","error_description":"requests from this Origin are not allowed"}"#,
+        )
+            .into_response()
+    }
+}
 
 /// Put on a request by [`guard`] once it admitted it: the mark the tools'
 /// `Granted` parameter looks for. Private, so nothing else can put it there.
@@ -441,7 +552,8 @@ impl std::error::Error for UnregisteredTools {}
 ///
 /// A request whose extensions carry no grant gets `401`. A `POST` (the
 /// JSON-RPC messages) is read up to the guard's limit (`413` past it,
-/// unread if its `Content-Length` says so; `400` if it ends early), and a
+/// chunked or not, unread if its `Content-Length` says so; `400` if it
+/// ends early), and a
 /// `tools/call` of a tool whose requirement the grant does not meet gets
 /// `403` before rmcp sees it; in a batch, one refused call refuses the
 /// batch, naming every refused tool's scopes. Anything else goes to rmcp as
@@ -464,12 +576,16 @@ pub async fn guard(State(guard): State<ToolGuard>, request: Request, next: Next)
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, guard.max_body_bytes).await else {
-        return (
-            StatusCode::BAD_REQUEST,
-            "the request body is larger than the guard reads, or ended early",
-        )
-            .into_response();
+    let bytes = match axum::body::to_bytes(body, guard.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        // A body with no `Content-Length` (chunked) is stopped at the limit.
+        Err(error) => {
+            return if error.into_inner().is::<http_body_util::LengthLimitError>() {
+                StatusCode::PAYLOAD_TOO_LARGE.into_response()
+            } else {
+                (StatusCode::BAD_REQUEST, "the request body ended early").into_response()
+            };
+        }
     };
     if let Some(refused) = guard.check_calls(&bytes, granted) {
         return guard.refused(&refused);

@@ -125,7 +125,7 @@ fn start(guarded: bool) -> Server {
         let fanvue = StandIn::start().await.expect("the stand-in");
         let base = format!("http://{address}");
         let app = if guarded {
-            tools::app(&base, fanvue.clone()).expect("the app")
+            tools::app(&base, fanvue.clone(), &[]).expect("the app")
         } else {
             tools::unguarded_app(&base, fanvue.clone()).expect("the app")
         };
@@ -564,4 +564,143 @@ fn a_route_handler_elsewhere_is_not_taken_for_a_tool_of_its_name() {
     let guard = ToolGuard::new(&free_tool::Profile::tool_router()).expect("a guard");
     assert_eq!(guard.requirement("about"), None, "the tool needs no scope");
     assert_eq!(guard.least_privilege(), ScopeSet::EMPTY);
+}
+
+/// The MCP transport specification: a server MUST validate `Origin` and
+/// answer a foreign one with `403`, against DNS rebinding; before its token
+/// is read, so even a good token from a foreign page gets nowhere.
+#[test]
+fn a_foreign_origin_is_403_before_anything_else() {
+    let server = start(true);
+    let token = server.fanvue.token(scopes![read:chat]);
+    let from = |origin: &str, token: Option<&str>| {
+        let mut head = format!(
+            "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nOrigin: {origin}\r\n\
+             Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n\
+             Content-Length: {}\r\n",
+            INITIALIZE.len()
+        );
+        if let Some(token) = token {
+            head += &format!("Authorization: Bearer {token}\r\n");
+        }
+        exchange(server.address, &head, INITIALIZE.as_bytes())
+    };
+    let own = format!("http://{}", server.address);
+    for foreign in [
+        "http://evil.example",
+        "null",
+        "http://127.0.0.1:1",
+        "https://127.0.0.1",
+    ] {
+        for token in [Some(token.as_str()), None, Some("not-a-token")] {
+            let answer = from(foreign, token);
+            assert_eq!(answer.status, 403, "{foreign} {token:?}: {}", answer.head);
+            assert!(answer.header("www-authenticate").is_none(), "{foreign}");
+        }
+    }
+    // The server's own origin, and no Origin at all (a client that is not
+    // a web page), are served.
+    assert_eq!(from(&own, Some(&token)).status, 200);
+    assert_eq!(
+        post(server.address, Some(&token), None, INITIALIZE).status,
+        200
+    );
+    // The metadata is public: a browser-based client reads it from any page.
+    let metadata = exchange(
+        server.address,
+        "GET /.well-known/oauth-protected-resource/mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nOrigin: http://evil.example\r\n",
+        b"",
+    );
+    assert_eq!(metadata.status, 200);
+}
+
+#[test]
+fn allowed_origins_are_compared_as_rfc_6454_says() {
+    use fanvue_scopes::mcp::AllowedOrigins;
+    let allowed =
+        AllowedOrigins::new(["http://localhost:6274", "https://app.example"]).expect("origins");
+    assert!(allowed.allows(Some("http://localhost:6274")));
+    assert!(allowed.allows(Some("https://app.example:443")));
+    assert!(allowed.allows(Some("HTTPS://APP.EXAMPLE")));
+    for refused in [
+        "http://localhost:6275",
+        "http://localhost",
+        "http://app.example",
+        "https://app.example.evil",
+        "null",
+        "",
+        "app.example",
+    ] {
+        assert!(!allowed.allows(Some(refused)), "{refused}");
+    }
+    assert!(AllowedOrigins::none().allows(None));
+    assert!(!AllowedOrigins::none().allows(Some("http://localhost:6274")));
+    let invalid = AllowedOrigins::new(["app.example"]).expect_err("not an origin");
+    assert!(
+        invalid
+            .to_string()
+            .contains("`app.example` is not an origin"),
+        "{invalid}"
+    );
+}
+
+#[test]
+fn a_chunked_body_past_the_limit_is_413() {
+    let server = start(true);
+    let token = server.fanvue.token(scopes![read:chat]);
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n\
+         Transfer-Encoding: chunked\r\n"
+    );
+    let chunk = vec![b' '; 64 * 1024];
+    let mut body = Vec::new();
+    for _ in 0..(fanvue_scopes::mcp::MAX_BODY_BYTES / chunk.len() + 1) {
+        body.extend(format!("{:x}\r\n", chunk.len()).as_bytes());
+        body.extend(&chunk);
+        body.extend(b"\r\n");
+    }
+    body.extend(b"0\r\n\r\n");
+    let answer = exchange(server.address, &head, &body);
+    assert_eq!(answer.status, 413, "{}", answer.head);
+    // Under the limit, chunked is served as any body.
+    let json = INITIALIZE.as_bytes();
+    let mut small = format!("{:x}\r\n", json.len()).into_bytes();
+    small.extend(json);
+    small.extend(b"\r\n0\r\n\r\n");
+    assert_eq!(exchange(server.address, &head, &small).status, 200);
+}
+
+#[test]
+fn unknown_paths_are_404_and_discovery_answers_at_both_forms() {
+    let server = start(true);
+    let get = |path: &str| {
+        exchange(
+            server.address,
+            &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"),
+            b"",
+        )
+    };
+    for path in [
+        "/",
+        "/nothing",
+        "/mcpx",
+        "/.well-known/oauth-protected-resource/other",
+    ] {
+        let answer = get(path);
+        assert_eq!(answer.status, 404, "{path}: {}", answer.head);
+        assert!(answer.header("www-authenticate").is_none(), "{path}");
+    }
+    // RFC 9728 §3.1's path form, and the root form MCP clients try next.
+    let path_form = get("/.well-known/oauth-protected-resource/mcp");
+    let root_form = get("/.well-known/oauth-protected-resource");
+    assert_eq!((path_form.status, root_form.status), (200, 200));
+    assert_eq!(path_form.body, root_form.body);
+    let document: serde_json::Value = serde_json::from_str(&root_form.body).expect("JSON");
+    assert_eq!(
+        document["resource"],
+        format!("http://{}/mcp", server.address)
+    );
+    // The endpoint itself still challenges.
+    assert_eq!(get("/mcp").status, 401);
 }

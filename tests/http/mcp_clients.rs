@@ -39,7 +39,7 @@ async fn serve_example(id: &str, secret: &str, callback: &str) -> (String, Stand
         callback,
         tools::REGISTRATION.allowed(),
     ));
-    let app = tools::app(&format!("http://{address}"), fanvue.clone()).expect("the app");
+    let app = tools::app(&format!("http://{address}"), fanvue.clone(), &[]).expect("the app");
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("http://{address}/mcp"), fanvue)
 }

@@ -8,7 +8,9 @@
 //! register the client it names (the stand-in has no dynamic client
 //! registration) with the redirect URI your client uses, given as
 //! `MCP_REDIRECT_URI` (default `http://127.0.0.1:6274/oauth/callback`, the
-//! MCP Inspector's).
+//! MCP Inspector's). Web pages may call it from its own origin and those
+//! in `MCP_ALLOWED_ORIGINS` (comma-separated; default the Inspector's,
+//! `http://localhost:6274,http://127.0.0.1:6274`); any other gets `403`.
 
 #[path = "../server/serve.rs"]
 mod serve;
@@ -35,7 +37,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &redirect,
         tools::REGISTRATION.allowed(),
     ));
-    let app = tools::app(&base_url, fanvue.clone())?;
+    // Web pages allowed to call the server besides its own origin (the
+    // MCP Inspector's, by default), comma-separated: any other is refused.
+    let origins = std::env::var("MCP_ALLOWED_ORIGINS")
+        .unwrap_or_else(|_| "http://localhost:6274,http://127.0.0.1:6274".to_owned());
+    let origins: Vec<&str> = origins
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .collect();
+    let app = tools::app(&base_url, fanvue.clone(), &origins)?;
     println!("MCP server: {base_url}/mcp");
     println!(
         "authorization server: {} (client id fanvue-mcp-example, secret {secret}, redirect URI {redirect})",

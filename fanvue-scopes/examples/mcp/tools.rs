@@ -153,9 +153,14 @@ impl ServerHandler for FanvueTools {
 
 /// The MCP app at `base_url` (where it is served), its tokens issued and
 /// introspected by `fanvue` (the stand-in, in the same process): `/mcp`
-/// behind the scope guard, and the protected resource metadata.
-pub fn app(base_url: &str, fanvue: StandIn) -> Result<Router, Box<dyn std::error::Error>> {
-    build(base_url, fanvue, true)
+/// behind the scope guard, called from no web page but its own origin and
+/// `origins`, and the protected resource metadata.
+pub fn app(
+    base_url: &str,
+    fanvue: StandIn,
+    origins: &[&str],
+) -> Result<Router, Box<dyn std::error::Error>> {
+    build(base_url, fanvue, true, origins)
 }
 
 /// The same app without the scope guard: the mistake the tests show fails
@@ -165,14 +170,17 @@ pub fn unguarded_app(
     base_url: &str,
     fanvue: StandIn,
 ) -> Result<Router, Box<dyn std::error::Error>> {
-    build(base_url, fanvue, false)
+    build(base_url, fanvue, false, &[])
 }
 
 fn build(
     base_url: &str,
     fanvue: StandIn,
     guarded: bool,
+    origins: &[&str],
 ) -> Result<Router, Box<dyn std::error::Error>> {
+    let origins =
+        mcp::AllowedOrigins::new(std::iter::once(base_url).chain(origins.iter().copied()))?;
     let check =
         ScopeCheck::with(CallCheck::new(ScopeSet::EMPTY).with_base_url(&fanvue.base_url())?);
     let api = reqwest_middleware::ClientBuilder::new(
@@ -227,19 +235,27 @@ fn build(
             }
         }
     };
+    // Route layers: a path that is no route is a plain 404, never a challenge.
     let mut mcp = Router::new().nest_service("/mcp", service);
     if guarded {
-        mcp = mcp.layer(middleware::from_fn_with_state(guard, mcp::guard));
+        mcp = mcp.route_layer(middleware::from_fn_with_state(guard, mcp::guard));
     }
-    let mcp = mcp.layer(middleware::from_fn(authenticate));
+    let mcp = mcp
+        .route_layer(middleware::from_fn(authenticate))
+        .route_layer(middleware::from_fn_with_state(origins, mcp::check_origin));
+    let metadata = get(move || {
+        let metadata = metadata.clone();
+        async move { ([(CONTENT_TYPE, "application/json")], metadata) }
+    });
+    // RFC 9728 §3.1 puts the metadata of `{base_url}/mcp` at the path
+    // form; MCP clients that find no `resource_metadata` in the challenge
+    // try the root form after it, and `/mcp` is this origin's only resource.
     Ok(Router::new()
         .route(
             "/.well-known/oauth-protected-resource/mcp",
-            get(move || {
-                let metadata = metadata.clone();
-                async move { ([(CONTENT_TYPE, "application/json")], metadata) }
-            }),
+            metadata.clone(),
         )
+        .route("/.well-known/oauth-protected-resource", metadata)
         .merge(mcp))
 }
 
