@@ -564,6 +564,16 @@ struct StepUpQuery {
     action: String,
 }
 
+/// What `action` needs that `granted` lacks.
+fn missing(action: &Action, granted: ScopeSet) -> ScopeSet {
+    action
+        .needs
+        .check(granted)
+        .err()
+        .map(|refused| refused.missing())
+        .unwrap_or_default()
+}
+
 /// What an action needs and why, before the user is sent to Fanvue.
 async fn step_up_page(
     account: Option<axum::Extension<Account>>,
@@ -616,7 +626,11 @@ async fn callback(
     if let Some(error) = query.error {
         return match (account.is_some(), step_up_action, error.as_str()) {
             // Deny at a step-up: signed in as before, without that action.
-            (true, Some(action), _) => page(StatusCode::OK, pages::declined(action, false)),
+            (true, Some(action), _) => {
+                let held = account.as_ref().map(|account| account.granted());
+                let missing = missing(action, held.unwrap_or_default());
+                page(StatusCode::OK, pages::declined(action, missing, false))
+            }
             (_, _, "access_denied") => page(
                 StatusCode::OK,
                 pages::message(
@@ -657,7 +671,8 @@ async fn callback(
     // action, rather than send them round the loop.
     if let Some(action) = step_up_action {
         if !action.needs.is_satisfied_by(signed_in.granted()) {
-            return page(StatusCode::OK, pages::declined(action, true));
+            let missing = missing(action, signed_in.granted());
+            return page(StatusCode::OK, pages::declined(action, missing, true));
         }
     }
     see_other(&sign_in.return_to)

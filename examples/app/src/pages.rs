@@ -87,22 +87,28 @@ pub fn step_up(action: &Action, missing: ScopeSet) -> String {
 }
 
 /// After a step-up the user declined (or denied): no loop, they carry on.
-pub fn declined(action: &Action, consented: bool) -> String {
+/// The page names what they held back (`missing`) and what it would grant.
+pub fn declined(action: &Action, missing: ScopeSet, consented: bool) -> String {
     let what = if consented {
-        "You allowed the rest but not what it needs"
+        "At Fanvue you allowed the rest, but not"
     } else {
-        "You chose Deny at Fanvue"
+        "You chose Deny at Fanvue, so the app did not get"
     };
     page(
         "Not allowed",
         &format!(
-            "<h1>{} stays off</h1><p id=\"message\">{what}, so it is not available. You are still \
-             signed in, and everything you allowed keeps working.</p>\
+            "<h1>{title} stays off</h1><p id=\"message\">{what} the permission {title_lower} \
+             needs:</p>{needs}<p>So it is not available. You are still signed in, and everything \
+             you allowed keeps working. To use it later, choose it on the dashboard and allow \
+             this when Fanvue asks.</p>\
              <p><a class=\"button\" href=\"/dashboard\">Back to the dashboard</a></p>",
-            escape(action.title)
+            title = escape(action.title),
+            title_lower = escape(&action.title.to_lowercase()),
+            needs = scope_list(missing),
         ),
     )
 }
+
 pub fn dashboard(who: &str, granted: ScopeSet, csrf: &str) -> String {
     let mut rows = String::new();
     for action in &ACTIONS {

@@ -185,13 +185,20 @@ fn a_person_and_an_attacker_click_through_the_app() {
         "{declined}"
     );
     assert!(declined.contains("still signed in"), "{declined}");
+    // It names what was held back and what that grants.
+    assert!(
+        declined.contains("read:insights: Read analytics"),
+        "{declined}"
+    );
     // 5. Deny at a step-up: still signed in with what they had.
     open(&tab, &format!("{}/step-up?action=insights", app.url));
     click(&tab, "#continue");
     click(&tab, "#deny");
     tab.wait_for_element("#message").expect("the denied page");
     shots.take(&tab, "step-up-denied");
-    assert!(text(&tab).contains("You chose Deny"));
+    let denied = text(&tab);
+    assert!(denied.contains("You chose Deny"), "{denied}");
+    assert!(denied.contains("read:insights: Read analytics"), "{denied}");
     open(&tab, &format!("{}/dashboard", app.url));
     tab.wait_for_element("#granted").expect("still signed in");
 
