@@ -32,6 +32,8 @@
 //! assert_eq!(check.url("GET", "https://api.fanvue.com/brand-new"), Ok(None));
 //! assert_eq!(check.url("GET", "https://example.com/chats"), Ok(None));
 //! ```
+//!
+#![cfg_attr(not(feature = "reqwest"), doc = "[`ScopeCheck`]: crate#feature-flags")]
 
 use crate::{CallRefused, Endpoint, ScopeSet};
 use std::fmt;

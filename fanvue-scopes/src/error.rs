@@ -263,10 +263,19 @@ pub enum RefusedBy {
     BeforeSending,
     /// The check of the final URL of a redirect that reqwest followed
     /// below the middleware, on a client built without
-    /// [`ScopeCheck::redirect_policy`](crate::client::ScopeCheck::redirect_policy):
+    /// [`ScopeCheck::redirect_policy`]:
     /// the request was sent, and reached this endpoint; its response is
     /// dropped. Build the client with the policy to refuse such a hop
     /// before it is followed.
+    ///
+    #[cfg_attr(
+        feature = "reqwest",
+        doc = "[`ScopeCheck::redirect_policy`]: crate::client::ScopeCheck::redirect_policy"
+    )]
+    #[cfg_attr(
+        not(feature = "reqwest"),
+        doc = "[`ScopeCheck::redirect_policy`]: crate#feature-flags"
+    )]
     AfterRedirect,
     /// Fanvue answered `403` with a `Bearer error="insufficient_scope"`
     /// challenge, whose `scope` it needs (the endpoint's scopes if it named

@@ -86,7 +86,7 @@
 //!
 //! # Web frameworks
 //!
-//! The [`axum`](mod@crate::axum) and [`actix`] modules (behind features) make
+//! The [`axum`][axum-module] and [`actix`] modules (behind features) make
 //! [`Granted`] an extractor, turn the refusals into RFC 6750 responses, and
 //! guard whole routes; each has a complete example.
 //!
@@ -95,8 +95,8 @@
 //! | feature | default | what it enables |
 //! |---|---|---|
 //! | `serde` | yes | `Serialize`/`Deserialize` for [`Scope`] (its string) and [`ScopeSet`] (the space-delimited list) |
-//! | `registry` | no | [`handlers()`](handlers) and [`least_privilege_for_handlers()`](least_privilege_for_handlers): every `#[requires]` fn in the program, for listings and the least-privilege scope string; it costs the compiler about 0.25 ms per fn, so it is off by default |
-//! | `axum` | no | axum 0.8 ([`axum`](mod@crate::axum)): [`Granted`] as an extractor, responses for the errors, the [`axum::RequireScopesLayer`] route guard |
+//! | `registry` | no | [`handlers()`] and [`least_privilege_for_handlers()`]: every `#[requires]` fn in the program, for listings and the least-privilege scope string; it costs the compiler about 0.25 ms per fn, so it is off by default |
+//! | `axum` | no | axum 0.8 ([`axum`][axum-module]): [`Granted`] as an extractor, responses for the errors, the [`axum::RequireScopesLayer`] route guard |
 //! | `actix-web` | no | actix-web 4 ([`actix`]): [`Granted`] as an extractor, `ResponseError` for the errors, the [`actix::RequireScopes`] guard middleware |
 //! | `oauth2` | no | oauth2 5: [`oauth::authorize_scope_list`] and [`oauth::token_response_scopes`], conversions to and from `oauth2::Scope` |
 //! | `utoipa` | no | utoipa ([`openapi`]): the [`openapi::FanvueSecurity`] scheme and each handler's scopes in an OpenAPI document (implies `registry`) |
@@ -112,6 +112,56 @@
 //!
 //! Each scope with the endpoints that require it (unfold a row to see them):
 //!
+// Items behind a feature that is off are linked to the feature table, so
+// their names still read as code and say where to look, in every feature set.
+#![cfg_attr(not(feature = "client"), doc = "[`client`]: crate#feature-flags")]
+#![cfg_attr(feature = "axum", doc = "[axum-module]: mod@crate::axum")]
+#![cfg_attr(not(feature = "axum"), doc = "[axum-module]: crate#feature-flags")]
+#![cfg_attr(not(feature = "actix-web"), doc = "[`actix`]: crate#feature-flags")]
+#![cfg_attr(not(feature = "registry"), doc = "[`handlers()`]: crate#feature-flags")]
+#![cfg_attr(
+    not(feature = "registry"),
+    doc = "[`least_privilege_for_handlers()`]: crate#feature-flags"
+)]
+#![cfg_attr(
+    not(feature = "axum"),
+    doc = "[`axum::RequireScopesLayer`]: crate#feature-flags"
+)]
+#![cfg_attr(
+    not(feature = "actix-web"),
+    doc = "[`actix::RequireScopes`]: crate#feature-flags"
+)]
+#![cfg_attr(
+    not(feature = "oauth2"),
+    doc = "[`oauth::authorize_scope_list`]: crate#feature-flags"
+)]
+#![cfg_attr(
+    not(feature = "oauth2"),
+    doc = "[`oauth::token_response_scopes`]: crate#feature-flags"
+)]
+#![cfg_attr(not(feature = "utoipa"), doc = "[`openapi`]: crate#feature-flags")]
+#![cfg_attr(
+    not(feature = "utoipa"),
+    doc = "[`openapi::FanvueSecurity`]: crate#feature-flags"
+)]
+#![cfg_attr(
+    not(feature = "client"),
+    doc = "[`client::CallCheck`]: crate#feature-flags"
+)]
+#![cfg_attr(
+    not(feature = "http"),
+    doc = "[`client::CallCheck::request`]: crate#feature-flags"
+)]
+#![cfg_attr(
+    not(feature = "reqwest"),
+    doc = "[`client::ScopeCheck`]: crate#feature-flags"
+)]
+#![cfg_attr(not(feature = "rmcp"), doc = "[`mcp`]: crate#feature-flags")]
+#![cfg_attr(not(feature = "rmcp"), doc = "[`mcp::guard`]: crate#feature-flags")]
+#![cfg_attr(
+    not(feature = "testing"),
+    doc = "[`testing::StandIn`]: crate#feature-flags"
+)]
 #![doc = fanvue_scopes_macros::__scope_table!()]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -321,6 +371,12 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 /// (sync ones too) is also listed by `handlers()`, with its name, module
 /// and requirement, and `least_privilege_for_handlers()` is the set for all
 /// of them.
+///
+#[cfg_attr(not(feature = "axum"), doc = "[`axum::Routes`]: crate#feature-flags")]
+#[cfg_attr(
+    not(feature = "actix-web"),
+    doc = "[`actix::Routes`]: crate#feature-flags"
+)]
 #[doc(inline)]
 pub use fanvue_scopes_macros::requires;
 

@@ -31,6 +31,16 @@
 //! [`ScopeSet::parse_lenient`] reports them through
 //! [`LenientScopes::protocol`](crate::LenientScopes::protocol), not as unknown.
 
+//!
+#![cfg_attr(
+    not(feature = "oauth2"),
+    doc = "[`authorize_scope_list`]: crate#feature-flags"
+)]
+#![cfg_attr(
+    not(feature = "oauth2"),
+    doc = "[`token_response_scopes`]: crate#feature-flags"
+)]
+
 use crate::ScopeSet;
 
 fanvue_scopes_macros::__generate_oauth! {

@@ -97,6 +97,11 @@
 //! authorization server with the stand-in API: register a client, script
 //! the consent or show its page, and walk sign-in, refusal and step-up over
 //! HTTP without a network.
+//!
+#![cfg_attr(
+    not(feature = "oauth2"),
+    doc = "[`StepUp::authorize_request`]: crate#feature-flags"
+)]
 
 use crate::{
     CallRefused, GuardedRoute, InsufficientScope, ParseScopeSetError, Requirement, ScopeSet, oauth,
