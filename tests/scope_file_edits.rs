@@ -37,6 +37,77 @@ scopes = [\"read:vault_folders\"]
 summary = \"List the names of the vault's folders.\"
 ";
 
+/// A resource with two scopes and no endpoint yet, as Fanvue adds them.
+const NEW_RESOURCE_ALONE: &str = "
+[[resource]]
+name = \"Polls\"
+
+[[resource.scope]]
+name = \"read:polls\"
+description = \"Read polls and their results.\"
+
+[[resource.scope]]
+name = \"write:polls\"
+description = \"Create, close and delete polls.\"
+";
+
+/// The scope tests read the file, not a copy of it: after adding a
+/// resource, the one test that fails is the README's copy of the table, and
+/// its message is the rows to paste; pasted, every test passes.
+#[test]
+fn after_adding_a_resource_the_scope_tests_ask_only_for_the_readme_rows() {
+    let original =
+        std::fs::read_to_string(Path::new(WORKSPACE).join("scopes.toml")).expect("scopes.toml");
+    let root = copy_repository("scope-tests", &format!("{original}{NEW_RESOURCE_ALONE}"));
+    let first = test_scopes(&root);
+    assert!(
+        !first.success,
+        "the README's table can't know the new scopes"
+    );
+    let failed: Vec<&str> = first
+        .stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("test ")?.strip_suffix(" ... FAILED"))
+        .collect();
+    assert_eq!(
+        failed,
+        ["the_readme_table_matches_scopes_toml_word_for_word"],
+        "{}{}",
+        first.stdout,
+        first.stderr
+    );
+    // The failure gives the table to paste, new rows included.
+    let message = first
+        .stdout
+        .split("replace its rows with these:\n\n")
+        .nth(1);
+    let table: Vec<&str> = message
+        .map(|rest| {
+            rest.lines()
+                .take_while(|line| line.starts_with('|'))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        table.contains(&"| Polls | `write:polls` | Create, close and delete polls. |"),
+        "{}",
+        first.stdout
+    );
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let (before, rest) = readme
+        .split_once("| Resource | Scope | What it grants |\n")
+        .expect("the README's table");
+    let after: String = rest
+        .lines()
+        .skip_while(|line| line.starts_with('|'))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let pasted = format!("{before}{}\n{after}", table.join("\n"));
+    std::fs::write(root.join("README.md"), pasted).expect("README.md");
+    let second = test_scopes(&root);
+    assert!(second.success, "{}{}", second.stdout, second.stderr);
+}
+
 #[test]
 fn adding_a_resource_is_one_edit_and_a_broken_file_is_a_located_error() {
     let original =
@@ -84,6 +155,7 @@ fn adding_a_resource_is_one_edit_and_a_broken_file_is_a_located_error() {
 
 struct Outcome {
     success: bool,
+    stdout: String,
     stderr: String,
 }
 
@@ -103,10 +175,45 @@ fn check(root: &Path) -> Outcome {
         .env_remove("RUSTFLAGS")
         .output()
         .expect("cargo runs");
+    outcome(output)
+}
+
+fn outcome(output: std::process::Output) -> Outcome {
     Outcome {
         success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// `cargo test -p fanvue-scopes --test scopes` in the copy at `root`.
+fn test_scopes(root: &Path) -> Outcome {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .args([
+            "test",
+            "--offline",
+            "-p",
+            "fanvue-scopes",
+            "--test",
+            "scopes",
+        ])
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", scratch().join("target"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    outcome(output)
+}
+
+/// The whole repository as it is here (its build output, git data and
+/// installed packages left out), with `scopes_toml` as its file.
+fn copy_repository(name: &str, scopes_toml: &str) -> PathBuf {
+    let root = scratch().join(name);
+    let _ = std::fs::remove_dir_all(&root);
+    copy_dir(Path::new(WORKSPACE), &root);
+    std::fs::write(root.join("scopes.toml"), scopes_toml).expect("scopes.toml");
+    root
 }
 
 fn scratch() -> PathBuf {
@@ -143,12 +250,17 @@ fn copy_workspace(name: &str, scopes_toml: &str, append_to_lib: &str) -> PathBuf
     root
 }
 
-/// Copies a directory; symbolic links stay links (the macros crate's
-/// `scopes.toml` points at the workspace's).
+/// Copies a directory, but for build output, git data and installed
+/// packages; symbolic links stay links (the macros crate's `scopes.toml`
+/// points at the workspace's).
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("dir");
     for entry in std::fs::read_dir(from).expect("read dir").flatten() {
-        let (path, target) = (entry.path(), to.join(entry.file_name()));
+        let name = entry.file_name();
+        if matches!(name.to_str(), Some("target" | ".git" | "node_modules")) {
+            continue;
+        }
+        let (path, target) = (entry.path(), to.join(&name));
         let kind = entry.file_type().expect("file type");
         if kind.is_symlink() {
             let link = std::fs::read_link(&path).expect("link");

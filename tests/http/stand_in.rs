@@ -108,7 +108,7 @@ async fn every_endpoint_agrees(stand_in: &StandIn, granted: ScopeSet) -> Result<
 fn granted_sets() -> impl Strategy<Value = ScopeSet> {
     let bits = prop_oneof![
         Just(0u64),
-        (0..15u32).prop_map(|bit| 1 << bit),
+        (0..fanvue_scopes::Scope::COUNT as u32).prop_map(|bit| 1 << bit),
         (any::<u64>(), any::<u64>()).prop_map(|(a, b)| a & b),
         any::<u64>(),
         (any::<u64>(), any::<u64>()).prop_map(|(a, b)| a | b),
