@@ -162,21 +162,22 @@ async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
     );
 }
 
-/// The official MCP TypeScript SDK's client (`clients/ts/mcp_loop.mjs`;
-/// `npm ci --prefix tests/http/clients/ts`, which `.ci/run` does) runs the
-/// same loop, its consents given on the stand-in's page.
+/// The official MCP TypeScript SDK's client (`clients/ts/mcp_loop.mjs`,
+/// which the test installs with `npm ci` from its lock file) runs the same
+/// loop, its consents given on the stand-in's page.
 #[test]
 fn the_typescript_sdk_steps_up_and_the_call_succeeds() {
+    let clients = support::clients::typescript();
     let runtime = support::multi_thread_runtime();
     let callback = "http://127.0.0.1:9/ts-callback";
     let (url, fanvue) =
         runtime.block_on(serve_example("ts-sdk-client", "tsclientsecret", callback));
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/ts/mcp_loop.mjs");
     // The server runs on the runtime's worker threads while Node runs.
     let output = std::process::Command::new("node")
-        .args([script, &url, "ts-sdk-client", "tsclientsecret", callback])
+        .arg(clients.join("mcp_loop.mjs"))
+        .args([&url, "ts-sdk-client", "tsclientsecret", callback])
         .output()
-        .expect("node runs (npm ci --prefix tests/http/clients/ts installs the SDK)");
+        .expect("node runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");

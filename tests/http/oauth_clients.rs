@@ -200,17 +200,16 @@ fn an_openid_connect_client_signs_in_and_verifies_the_id_token() {
 
 #[test]
 fn authlib_runs_the_whole_loop_in_python() {
+    let python = support::clients::python();
     let runtime = runtime();
     let callback = "http://127.0.0.1:9/authlib";
     let stand_in = runtime.block_on(stand_in(callback));
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/authlib_loop.py");
     // The stand-in serves on the runtime's worker threads while Python runs.
-    let output = std::process::Command::new("python3")
+    let output = std::process::Command::new(python)
         .args([script, &stand_in.base_url(), CLIENT_ID, SECRET, callback])
         .output()
-        .expect(
-            "python3 runs (install authlib: pip install -r tests/http/clients/requirements.txt)",
-        );
+        .expect("the virtualenv's python runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
