@@ -19,14 +19,42 @@ use crate::Requirement;
 /// `#[requires]` makes an `async fn` that takes [`Granted`](crate::Granted)
 /// return `impl Future<Output = ..> + RequiresScopes`; nothing else
 /// implements it.
+#[diagnostic::on_unimplemented(
+    message = "this fn's future carries no scope requirement: it has no `#[requires]`",
+    label = "no `#[requires]` on this fn",
+    note = "a trait method with `#[requires]` keeps its requirement in every impl: write the \
+            same `#[requires(..)]` on the method that overrides it, or leave the trait's default"
+)]
 pub trait RequiresScopes: private::Sealed {
     /// The handler's requirement.
     const REQUIREMENT: &'static Requirement;
 }
 
+/// A return type that can carry a guard's refusal: `Result<T, E>` where
+/// `E: From<InsufficientScope>`. A `#[requires]` route handler returns one,
+/// and its guard returns `Err(InsufficientScope)` through it before the
+/// body runs; the compiler's error for any other type says so.
+#[diagnostic::on_unimplemented(
+    message = "`#[requires]` returns `Err(InsufficientScope)` when a scope is missing, so the fn \
+               must return `Result<T, E>` where `E: From<InsufficientScope>`, not `{Self}`",
+    label = "not a `Result<T, E>` that can carry the refusal"
+)]
+pub trait CarriesRefusal: private::Sealed {
+    #[doc(hidden)]
+    fn __refusal(refused: crate::InsufficientScope) -> Self;
+}
+
+impl<T, E: From<crate::InsufficientScope>> CarriesRefusal for Result<T, E> {
+    #[inline]
+    fn __refusal(refused: crate::InsufficientScope) -> Self {
+        Err(E::from(refused))
+    }
+}
+
 mod private {
     pub trait Sealed {}
     impl<C, F> Sealed for crate::__private::Scoped<C, F> {}
+    impl<T, E> Sealed for Result<T, E> {}
 }
 
 /// A fn that can be a guarded route: an `async fn` that `#[requires]`

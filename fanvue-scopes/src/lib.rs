@@ -203,7 +203,9 @@ pub use error::{
     UnknownScope,
 };
 pub use guarded::{GuardedRoute, guarded_routes, least_privilege_for_routes};
-pub use handler::{ApiRefusal, Guarded, GuardedHandler, Handler, RequiresScopes, ResourceMetadata};
+pub use handler::{
+    ApiRefusal, CarriesRefusal, Guarded, GuardedHandler, Handler, RequiresScopes, ResourceMetadata,
+};
 #[cfg(feature = "registry")]
 pub use registry::{handlers, least_privilege_for_handlers};
 pub use requirement::{Granted, HasScopes, Requirement, least_privilege};
@@ -326,6 +328,17 @@ pub use set::{Iter, LenientScopes, ScopeSet};
 /// associated fns of generic and plain `impl`s, a trait impl's fn and a
 /// trait's default fn are all route handlers, and are called and awaited
 /// as before.
+///
+/// A route handler is safe and nameable, and its guard can't be configured
+/// away: `#[requires]` refuses an `async unsafe fn`, an `impl Trait`
+/// parameter (declare a type parameter), and a `#[cfg]` on the `Granted`
+/// parameter, each with an error that says what to write. Attributes that
+/// read the `async fn`, such as `#[tracing::instrument]`, go above
+/// `#[requires]`; below it they would see the fn it writes, and it says so.
+/// A trait method's `#[requires]` is kept by every override: an override
+/// without it does not compile. The guard returns its refusal through the
+/// return type, which must be `Result<T, E>` with `E: From<InsufficientScope>`
+/// ([`CarriesRefusal`]).
 ///
 /// A sync fn, a method that takes `self`, and a fn whose `#[requires]`
 /// says `from = ..` are guarded in their body only: `Guarded::new` refuses

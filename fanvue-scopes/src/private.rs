@@ -24,6 +24,7 @@
 //! | `Requirement::new(ScopeSet, &'static [ScopeSet])`, a `const fn` | `#[requires]` |
 //! | `HasScopes::granted_scopes(&T) -> ScopeSet`, `Requirement::check` | `#[requires]`'s guard |
 //! | [`register_handler!`](crate::__register_handler)`(name, requirement, &[Endpoint, ..], __tool("name"), __guarded_when_called())` (the last two when they apply), `Handler::__new`, `__calling`, `__tool` and `__guarded_when_called` | `#[requires]`, for the `registry` feature |
+//! | `<R as CarriesRefusal>::__refusal(InsufficientScope)`, the guard's refusal as the declared return type `R` (one without `impl Trait`) | `#[requires]` on a route handler |
 //! | [`Scoped::new`] around the body's `async move` block, returned as `impl Future<Output = _> + RequiresScopes` | `#[requires]` on an `async fn` that takes `Granted`: a route handler |
 //! | [`Companion<ALL, ANY1, ..>`](Companion)`::REQUIREMENT`, a `&'static Requirement` | `#[requires]`'s guard, and the type parameter of `Scoped` |
 //! | the proc macros re-exported below | the `macro_rules!` shims in `lib.rs` |

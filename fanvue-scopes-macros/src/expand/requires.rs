@@ -216,7 +216,12 @@ pub fn requires(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream
     });
     let source = match args.from {
         Some(expr) => Ok(GrantedSource::Expr(expr)),
-        None => find_granted_param(&mut function.sig),
+        None => {
+            if carries_requirement(&function.sig) {
+                check_route_handler(&function, &mut errors);
+            }
+            find_granted_param(&mut function.sig)
+        }
     };
     let source = errors.finish_with(source)?;
     let krate = match args.krate {
@@ -362,6 +367,9 @@ fn check_signature(function: &Function, errors: &mut Errors) {
             "`#[requires]` is given twice on this fn; write the whole requirement in one: \
              `#[requires(read:chat, write:chat, any(..))]`",
         ));
+        // The fn is the first one's expansion: its signature is ours, not
+        // the user's, and says nothing more.
+        return;
     }
     if let Some(route) = function.attrs.iter().find(|attr| is_actix_route(attr)) {
         let name = route
@@ -399,6 +407,57 @@ fn check_signature(function: &Function, errors: &mut Errors) {
             span.unwrap_or_else(|| sig.ident.span()),
             "`#[requires]` returns `Err(InsufficientScope)` when a scope is missing, \
              so the fn must return `Result<T, E>` where `E: From<InsufficientScope>`",
+        ));
+    }
+}
+
+/// What a route handler (an `async fn` taking `Granted`, no `self`) must
+/// also be, for its future to carry the requirement to a router: a safe fn
+/// whose type can be named, with the attributes that read its `async`
+/// written above `#[requires]`, which writes the fn as one returning its
+/// future. Each refusal says how to guard the fn in its body instead.
+fn check_route_handler(function: &Function, errors: &mut Errors) {
+    const IN_BODY: &str = "or, to guard it in its body only, as a helper your route handler \
+                           calls, read the grant with `#[requires(.., from = granted)]`";
+    let sig = &function.sig;
+    if let syn::Safety::Unsafe(unsafety) = &sig.safety {
+        errors.push(syn::Error::new(
+            unsafety.span,
+            format!(
+                "`#[requires]` makes an `async fn` that takes `Granted` a route handler, and a \
+                 router calls its handlers as safe fns: make `{}` safe, with the unsafe code in \
+                 an `unsafe {{ .. }}` block inside it; {IN_BODY}",
+                sig.ident
+            ),
+        ));
+    }
+    for input in &sig.inputs {
+        if let FnArg::Typed(param) = input {
+            if let Type::ImplTrait(ty) = &*param.ty {
+                errors.push(syn::Error::new_spanned(
+                    ty,
+                    format!(
+                        "a route handler's type must be nameable, and an `impl Trait` parameter \
+                         makes `{}`'s unnameable, so no router or `Requirement::of` can take it: \
+                         declare a type parameter instead (`fn {}<F: ..>`, routed as `{}::<MyType>`); \
+                         {IN_BODY}",
+                        sig.ident, sig.ident, sig.ident
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(instrument) = function.attrs.iter().find(|attr| {
+        attr.path()
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "instrument")
+    }) {
+        errors.push(syn::Error::new_spanned(
+            instrument,
+            "write `#[instrument]` above `#[requires]`: below it, it sees the fn `#[requires]` \
+             writes, which returns the handler's future rather than being `async`, so its span \
+             would not cover the body (and `err` or `ret` can't read the result)",
         ));
     }
 }
@@ -493,15 +552,30 @@ fn future_output(pin: &syn::PathSegment) -> Option<&Type> {
     })
 }
 
-/// Where the return type surely is not a `Result`: none at all (`None`), or
-/// a type that no alias can hide one behind. A path is left to the type
-/// checker, which sees through aliases such as `ApiResult<T>`.
+/// Where the return type surely is not a `Result`: none at all (`None`), a
+/// type that no alias can hide one behind, or a name of the standard
+/// library's that no one makes one (`u8`, `String`, `Option<T>`). Any
+/// other path is left to the type checker, which sees through aliases such
+/// as `ApiResult<T>`.
 fn not_a_result(output: &ReturnType) -> Option<Option<Span>> {
+    const STD_NOT_RESULTS: [&str; 21] = [
+        "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32",
+        "i64", "i128", "isize", "f32", "f64", "String", "Vec", "Option", "Box",
+    ];
     let ty = match output {
         ReturnType::Default => return Some(None),
         ReturnType::Type(_, ty) => &**ty,
     };
     match ty {
+        Type::Path(path)
+            if path.qself.is_none()
+                && path.path.segments.len() == 1
+                && STD_NOT_RESULTS
+                    .iter()
+                    .any(|name| path.path.segments[0].ident == name) =>
+        {
+            Some(Some(ty.span()))
+        }
         Type::Path(_) | Type::Paren(_) | Type::Group(_) | Type::Macro(_) | Type::Verbatim(_) => {
             None
         }
@@ -536,6 +610,20 @@ fn find_granted_param(sig: &mut Signature) -> syn::Result<GrantedSource> {
             }
             _ => {}
         }
+    }
+    if let Some(cfg) = granted.iter().find_map(|param| {
+        param
+            .attrs
+            .iter()
+            .find(|attr| attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr"))
+    }) {
+        return Err(syn::Error::new_spanned(
+            cfg,
+            "the guard reads the caller's grant from this `Granted` parameter, which this \
+             `#[cfg]` may remove, and a guard must never be configured away: keep the parameter \
+             unconditional and put the `#[cfg]` on the whole fn, or read the grant with \
+             `#[requires(.., from = ..)]`",
+        ));
     }
     match granted.as_mut_slice() {
         [param] => Ok(take_param(param)),
@@ -717,7 +805,18 @@ fn wrap(
     let mut attrs = std::mem::take(attrs);
     match (route_handler, companion) {
         (true, Some(companion)) => {
-            let guarded = guard(refuse);
+            // The refusal as the declared return type: the body's future has
+            // that output from its first line, and a type that can't carry
+            // the refusal is named in words of ours. An `impl Trait` in it
+            // can't be named there: the refusal is then inferred.
+            let guarded = match &sig.output {
+                ReturnType::Type(_, ty) if !has_impl_trait(ty.to_token_stream()) => {
+                    guard(quote_spanned! {output_span=>
+                        return <#ty as #krate::CarriesRefusal>::__refusal(#insufficient);
+                    })
+                }
+                _ => guard(refuse),
+            };
             // `async fn f(..) -> R` becomes `fn f(..) -> impl Future<Output =
             // R> + RequiresScopes`: the future carries the requirement in
             // its type, where `Guarded::new` reads it from the fn itself.
@@ -778,6 +877,15 @@ fn wrap(
         #(#attrs)*
         #docs
         #vis #sig #block
+    })
+}
+
+/// Whether `tokens` hold an `impl Trait`, at any depth.
+fn has_impl_trait(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|token| match token {
+        proc_macro2::TokenTree::Ident(ident) => ident == "impl",
+        proc_macro2::TokenTree::Group(group) => has_impl_trait(group.stream()),
+        _ => false,
     })
 }
 

@@ -9,3 +9,9 @@ fn me(granted: Granted) -> Result<(), MyError> {
 }
 
 fn main() {}
+
+/// The same as a route handler.
+#[requires(read:self)]
+async fn me_routed(granted: Granted) -> Result<(), MyError> {
+    Ok(())
+}

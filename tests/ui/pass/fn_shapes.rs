@@ -116,7 +116,23 @@ pub async fn handler(granted: Granted, text: String) -> Result<String, Insuffici
 
 pub const HANDLER: Requirement = *Requirement::of(&handler);
 
+/// `#[tracing::instrument]` above `#[requires]`: it instruments the async
+/// fn, and the route handler keeps its requirement.
+#[tracing::instrument(err, ret)]
+#[requires(read:chat)]
+pub async fn instrumented(granted: Granted) -> Result<u8, InsufficientScope> {
+    Ok(9)
+}
+
+/// An async route handler returning `Result<impl Trait, E>`.
+#[requires(read:chat)]
+pub async fn opaque_ok(granted: Granted) -> Result<impl Display, InsufficientScope> {
+    Ok(10)
+}
+
 fn main() {
+    assert_eq!(Requirement::of(&instrumented).all(), scopes![read:chat]);
+    assert_eq!(Requirement::of(&opaque_ok).all(), scopes![read:chat]);
     let granted = Granted(scopes![read:self, read:chat, write:chat, read:fan]);
     assert_eq!(aliased(granted), Ok(6));
     assert_eq!(inner_attributes(granted), Ok(7));
