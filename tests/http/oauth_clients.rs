@@ -1,7 +1,7 @@
 //! The stand-in Fanvue against OAuth 2.0 and OpenID Connect clients no one
 //! here wrote: the `oauth2` crate, the `openidconnect` crate, and Python's
-//! authlib (`clients/authlib_loop.py`; `pip install -r
-//! tests/http/clients/requirements.txt`, which `.ci/run` does).
+//! authlib (`clients/authlib_loop.py`, which the test installs into a
+//! virtualenv from `clients/requirements.txt`).
 //! Each runs the whole loop as its users would.
 
 mod support;

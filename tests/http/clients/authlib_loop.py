@@ -3,7 +3,9 @@ an OAuth 2.0 and OpenID Connect client no one here wrote, and requests as
 the browser: discovery, authorize with PKCE and a nonce, a partial consent
 on the form, the code exchange, the ID token verified against the JWKS,
 a refresh that narrows, one that asks for more (refused), a step-up whose
-consent page marks the new scope, and revocation.
+consent page marks the new scope, revocation, a loopback redirect on
+another port than registered (RFC 8252 §7.3), and every error description
+authlib reads within RFC 6749 §5.2's characters.
 
     python3 authlib_loop.py BASE_URL CLIENT_ID CLIENT_SECRET REDIRECT_URI
 
@@ -63,6 +65,13 @@ def consent(browser, url, keep):
     check(answer.status_code == 302, "the consent form redirects to the app")
     location = answer.headers["Location"]
     return location, form
+
+
+def within_section_5_2(description):
+    """RFC 6749 §5.2: printable ASCII but `"` and `\\`."""
+    return bool(description) and all(
+        0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in description
+    )
 
 
 def main():
@@ -163,6 +172,60 @@ def main():
         f"{base}/chats", headers={"Authorization": f"Bearer {stepped['access_token']}"}, timeout=10
     )
     check(after.status_code == 401, "a revoked token is refused")
+
+    # A native app listens on whatever loopback port it was given: the
+    # registered URI with another port is taken (RFC 8252 §7.3).
+    registered = urllib.parse.urlsplit(redirect_uri)
+    other_port = registered._replace(netloc=f"{registered.hostname}:53682").geturl()
+    native = OAuth2Session(
+        client_id,
+        secret,
+        scope="read:self",
+        redirect_uri=other_port,
+        code_challenge_method="S256",
+        token_endpoint_auth_method="client_secret_post",
+    )
+    verifier = generate_token(64)
+    url, _ = native.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=verifier
+    )
+    location, _ = consent(browser, url, {"read:self"})
+    check(location.startswith(other_port + "?"), "a loopback redirect on another port is taken")
+    native_token = native.fetch_token(
+        metadata["token_endpoint"], authorization_response=location, code_verifier=verifier
+    )
+    check(native_token["scope"] == "read:self", "and its code is exchanged")
+
+    # Errors as authlib reads them: each description within §5.2, what it
+    # quotes of a hostile request included.
+    try:
+        native.fetch_token(
+            metadata["token_endpoint"], authorization_response=location, code_verifier=verifier
+        )
+        check(False, "a replayed code is refused")
+    except Exception as error:
+        check(error.error == "invalid_grant", "a replayed code is invalid_grant")
+        check(within_section_5_2(error.description), "its description is within RFC 6749 §5.2")
+    hostile = OAuth2Session(
+        client_id,
+        secret,
+        scope='read:"§\\',
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256",
+        token_endpoint_auth_method="client_secret_post",
+    )
+    url, _ = hostile.create_authorization_url(
+        metadata["authorization_endpoint"], code_verifier=generate_token(64)
+    )
+    refused = browser.get(url, allow_redirects=False)
+    # authlib reads no error from an authorization response: the query as
+    # the app's callback gets it.
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(refused.headers["Location"]).query))
+    check(query.get("error") == "invalid_scope", "a hostile scope is invalid_scope")
+    check(
+        within_section_5_2(query.get("error_description")),
+        "its description, quoting the scope, is within RFC 6749 §5.2",
+    )
     print("authlib: the whole loop passed")
 
 
