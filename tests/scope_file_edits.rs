@@ -160,50 +160,30 @@ struct Outcome {
 }
 
 fn check(root: &Path) -> Outcome {
+    cargo(root, &["check", "--quiet", "-p", "fanvue-scopes", "--lib"])
+}
+
+/// `cargo test -p fanvue-scopes --test scopes` in the copy at `root`.
+fn test_scopes(root: &Path) -> Outcome {
+    cargo(root, &["test", "-p", "fanvue-scopes", "--test", "scopes"])
+}
+
+/// Cargo, offline, in the copy at `root`, building into the scratch target.
+fn cargo(root: &Path, args: &[&str]) -> Outcome {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = Command::new(cargo)
-        .args([
-            "check",
-            "--offline",
-            "--quiet",
-            "-p",
-            "fanvue-scopes",
-            "--lib",
-        ])
+        .args(args)
+        .arg("--offline")
         .current_dir(root)
         .env("CARGO_TARGET_DIR", scratch().join("target"))
         .env_remove("RUSTFLAGS")
         .output()
         .expect("cargo runs");
-    outcome(output)
-}
-
-fn outcome(output: std::process::Output) -> Outcome {
     Outcome {
         success: output.status.success(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
-}
-
-/// `cargo test -p fanvue-scopes --test scopes` in the copy at `root`.
-fn test_scopes(root: &Path) -> Outcome {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = Command::new(cargo)
-        .args([
-            "test",
-            "--offline",
-            "-p",
-            "fanvue-scopes",
-            "--test",
-            "scopes",
-        ])
-        .current_dir(root)
-        .env("CARGO_TARGET_DIR", scratch().join("target"))
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("cargo runs");
-    outcome(output)
 }
 
 /// The whole repository as it is here (its build output, git data and

@@ -600,42 +600,46 @@ fn the_api_honours_only_tokens_the_stand_in_issued() {
     });
 }
 
+/// The consent page an authorize request for `scope` shows, and how it
+/// marks one of its scopes (the text of its row).
+async fn consent_page(
+    stand_in: &StandIn,
+    scope: &'static str,
+) -> (String, impl Fn(&str) -> String) {
+    stand_in.set_consent(Consent::Page);
+    let page = http()
+        .get(authorize_url(stand_in, &good(scope)))
+        .send()
+        .await
+        .expect("an answer")
+        .text()
+        .await
+        .expect("a page");
+    let rows = page.clone();
+    let marked = move |scope: &str| {
+        let at = rows.find(&format!("<code>{scope}</code>")).expect("listed");
+        rows[at..]
+            .split("</label>")
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (page, marked)
+}
+
 #[test]
 fn a_step_up_consent_page_marks_the_new_scopes() {
     runtime().block_on(async {
         let stand_in = stand_in(Consent::Grant(scopes![read:self])).await;
         let _ = code(&stand_in, "read:self read:chat").await;
-        stand_in.set_consent(Consent::Page);
-        let page = http()
-            .get(authorize_url(&stand_in, &good("read:self read:chat")))
-            .send()
-            .await
-            .expect("an answer")
-            .text()
-            .await
-            .expect("a page");
+        let (page, marked) = consent_page(&stand_in, "read:self read:chat").await;
         assert!(page.contains("asks for more access"), "{page}");
-        let marked = |scope: &str| {
-            let at = page.find(&format!("<code>{scope}</code>")).expect("listed");
-            page[at..]
-                .split("</label>")
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-        };
         assert!(marked("read:chat").contains("class=\"new\""), "{page}");
         assert!(marked("read:self").contains("already allowed"), "{page}");
         // A first consent is not a step-up.
         let fresh = StandIn::start().await.expect("the stand-in starts");
         fresh.register_client(Client::new(CLIENT_ID, SECRET, CALLBACK, REGISTERED));
-        let page = http()
-            .get(authorize_url(&fresh, &good("read:self read:chat")))
-            .send()
-            .await
-            .expect("an answer")
-            .text()
-            .await
-            .expect("a page");
+        let (page, _) = consent_page(&fresh, "read:self read:chat").await;
         assert!(!page.contains("asks for more access") && !page.contains("class=\"new\""));
     });
 }
@@ -649,38 +653,14 @@ fn a_step_up_marks_what_the_user_declined_at_the_latest_consent() {
         let _ = code(&stand_in, "read:self read:chat").await;
         stand_in.set_consent(Consent::Grant(scopes![read:self]));
         let _ = code(&stand_in, "read:self read:chat").await;
-        stand_in.set_consent(Consent::Page);
-        let page = http()
-            .get(authorize_url(&stand_in, &good("read:self read:chat")))
-            .send()
-            .await
-            .expect("an answer")
-            .text()
-            .await
-            .expect("a page");
-        let marked = |scope: &str| {
-            let at = page.find(&format!("<code>{scope}</code>")).expect("listed");
-            page[at..]
-                .split("</label>")
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let (page, marked) = consent_page(&stand_in, "read:self read:chat").await;
         assert!(page.contains("asks for more access"), "{page}");
         assert!(marked("read:chat").contains("class=\"new\""), "{page}");
         assert!(marked("read:self").contains("already allowed"), "{page}");
         // A consent that did not ask for a scope leaves it as it was.
         stand_in.set_consent(Consent::Grant(scopes![read:self]));
         let _ = code(&stand_in, "read:self").await;
-        stand_in.set_consent(Consent::Page);
-        let page = http()
-            .get(authorize_url(&stand_in, &good("read:self write:chat")))
-            .send()
-            .await
-            .expect("an answer")
-            .text()
-            .await
-            .expect("a page");
+        let (page, _) = consent_page(&stand_in, "read:self write:chat").await;
         assert!(page.contains("asks for more access"), "{page}");
     });
 }
