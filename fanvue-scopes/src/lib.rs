@@ -104,6 +104,8 @@
 //! | `http` | no | http 1: [`client::CallCheck::request`] checks an outgoing `http::Request` (implies `client`) |
 //! | `reqwest` | no | reqwest 0.13: [`client::ScopeCheck`], a `reqwest-middleware` middleware that refuses calls before the network, with a redirect policy that checks every hop (implies `http`) |
 //! | `rmcp` | no | rmcp 3 ([`mcp`]): `#[requires]` on MCP tools, [`Granted`] as a tool parameter, and [`mcp::guard`], which answers a `tools/call` the token can't make with `403 insufficient_scope` before the tool runs (implies `registry` and `axum`) |
+//! | `grant-sqlite` | no | [`grant::GrantStore`] in SQLite (sqlx): each user's Fanvue tokens sealed at rest (XChaCha20-Poly1305), refreshed once per rotation across every process that shares the file, with typed failures |
+//! | `grant-postgres` | no | the same in PostgreSQL, for several machines |
 //! | `testing` | no | [`testing::StandIn`], a stand-in Fanvue on 127.0.0.1 (axum and tokio): the API, and the authorization server with consent, PKCE and rotating refresh tokens, for an app's tests |
 //!
 //! On docs.rs every item behind a feature carries a badge that names it.
@@ -176,6 +178,8 @@ pub mod bearer;
 pub mod client;
 mod endpoint;
 mod error;
+#[cfg(feature = "grant")]
+pub mod grant;
 mod guarded;
 mod handler;
 #[cfg(feature = "rmcp")]

@@ -136,6 +136,25 @@ pub(super) struct AuthState {
     pub(super) tokens: HashMap<String, Token>,
     refresh_tokens: HashMap<String, Refresh>,
     pub(super) assertions: HashMap<String, ScopeSet>,
+    /// How the token endpoint behaves, as tests set it.
+    pub(super) token_endpoint: TokenEndpoint,
+}
+
+/// The token endpoint's test settings and counts: what real deployments
+/// meet (a slow answer, a `503`), made to order, and what a test of a
+/// client checks (how many refreshes, how many reuses).
+#[derive(Default)]
+pub(super) struct TokenEndpoint {
+    /// How long each answer waits.
+    pub(super) delay: Duration,
+    /// Answers to give instead, one request each, before any other work.
+    pub(super) failures: std::collections::VecDeque<StatusCode>,
+    /// The lifetime of the access tokens it issues from now on, when set.
+    pub(super) lifetime: Option<Duration>,
+    /// Refresh tokens exchanged for new tokens.
+    pub(super) refreshes: usize,
+    /// Spent refresh tokens presented again (each revoked its grant).
+    pub(super) reuses: usize,
 }
 
 /// An authorize request waiting on the consent page.
@@ -517,6 +536,17 @@ pub(super) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let (delay, failure) = {
+        let mut auth = shared.lock();
+        let endpoint = &mut auth.token_endpoint;
+        (endpoint.delay, endpoint.failures.pop_front())
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(status) = failure {
+        return (status, [(CACHE_CONTROL, "no-store")], "try again later").into_response();
+    }
     let TokenRequest { params, client_id } = match read_client_request(&shared, &headers, &body) {
         Ok(request) => request,
         Err(refused) => return refused.into_response(),
@@ -617,6 +647,7 @@ fn refresh(
     let grant_id = refresh.id;
     if refresh.spent {
         // Reuse of a spent token: the whole grant is revoked.
+        auth.token_endpoint.reuses += 1;
         revoke_grant(auth, grant_id);
         return invalid_grant("the refresh token was already used; its grant is revoked");
     }
@@ -646,6 +677,7 @@ fn refresh(
         scopes = narrowed;
     }
     refresh.spent = true;
+    auth.token_endpoint.refreshes += 1;
     // As Hydra (fosite) rotates, it revokes the grant's access tokens:
     // only the newest one works.
     for token in auth
@@ -710,7 +742,7 @@ fn issue(
     let mut body = serde_json::json!({
         "access_token": access,
         "token_type": "bearer",
-        "expires_in": TOKEN_LIFETIME.as_secs(),
+        "expires_in": auth.token_endpoint.lifetime.unwrap_or(TOKEN_LIFETIME).as_secs(),
         "scope": granted.join(" "),
     });
     if offline {
@@ -810,7 +842,7 @@ fn new_access_token(
         access.clone(),
         Token {
             scopes,
-            expires: now + TOKEN_LIFETIME,
+            expires: now + auth.token_endpoint.lifetime.unwrap_or(TOKEN_LIFETIME),
             client_id: client_id.to_owned(),
             grant,
             revoked: false,

@@ -377,6 +377,36 @@ impl StandIn {
             .count()
     }
 
+    /// Makes every answer of the token endpoint wait `delay` first: a
+    /// refresh then takes that long, so a test can have many requests
+    /// arrive while one is in flight.
+    pub fn set_token_delay(&self, delay: Duration) {
+        self.shared.lock().token_endpoint.delay = delay;
+    }
+
+    /// Makes the next token request answer `status` (a `503`, a `429`)
+    /// and change nothing, as an overloaded server would; once per call.
+    pub fn fail_next_token_request(&self, status: StatusCode) {
+        self.shared.lock().token_endpoint.failures.push_back(status);
+    }
+
+    /// Issues access tokens that live `lifetime` from now on (an hour
+    /// otherwise), as `expires_in` says.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.shared.lock().token_endpoint.lifetime = Some(lifetime);
+    }
+
+    /// How many refresh tokens were exchanged for new tokens.
+    pub fn refreshes(&self) -> usize {
+        self.shared.lock().token_endpoint.refreshes
+    }
+
+    /// How many spent refresh tokens were presented again: each revoked
+    /// its grant, as Hydra does.
+    pub fn refresh_reuses(&self) -> usize {
+        self.shared.lock().token_endpoint.reuses
+    }
+
     /// How many requests have reached it.
     pub fn requests(&self) -> usize {
         self.shared.0.requests.load(Ordering::SeqCst)
