@@ -120,12 +120,18 @@ async fn one_refresh_for_many(url: &str, raw: impl Fn() -> Vec<u8>) {
     // Due at once: it lives less than the store's margin.
     stand_in.set_token_lifetime(Duration::from_secs(30));
     let body = sign_in(&stand_in).await;
-    let store = Arc::new(
-        GrantStore::builder(keys(), fanvue(&stand_in, Duration::from_secs(10)))
-            .connect(url)
-            .await
-            .expect("the store"),
-    );
+    // Two stores on one database, as two instances of an app have: each
+    // lets one task at a time at a grant's refresh, and the database's
+    // lock lets one of them through.
+    let connect = || async {
+        Arc::new(
+            GrantStore::builder(keys(), fanvue(&stand_in, Duration::from_secs(10)))
+                .connect(url)
+                .await
+                .expect("the store"),
+        )
+    };
+    let (store, other) = (connect().await, connect().await);
     let grant = Grant::from_json(&body).expect("a grant");
     assert_eq!(grant.scopes(), scopes![read:self, read:chat]);
     assert!(
@@ -141,8 +147,8 @@ async fn one_refresh_for_many(url: &str, raw: impl Fn() -> Vec<u8>) {
     stand_in.set_token_lifetime(Duration::from_secs(3600));
     stand_in.set_token_delay(Duration::from_secs(1));
     let tasks: Vec<_> = (0..50)
-        .map(|_| {
-            let store = Arc::clone(&store);
+        .map(|task| {
+            let store = Arc::clone(if task % 2 == 0 { &store } else { &other });
             tokio::spawn(async move { store.token("user-1").await })
         })
         .collect();
@@ -298,18 +304,23 @@ fn postgres_failures_are_typed_and_keep_the_grant() {
 }
 
 /// A wait on another's refresh is bounded: past the bound, `Busy`, and the
-/// refresh that held the lock still lands.
+/// refresh that held the lock still lands. Two stores, as two instances:
+/// the second waits on the database's lock; and a second task of the first
+/// store waits on its turn in that store.
 async fn a_wait_is_bounded(url: &str) {
     let stand_in = stand_in().await;
     stand_in.set_token_lifetime(Duration::from_secs(30));
     let body = sign_in(&stand_in).await;
-    let store = Arc::new(
-        GrantStore::builder(keys(), fanvue(&stand_in, Duration::from_secs(10)))
-            .wait(Duration::from_millis(500))
-            .connect(url)
-            .await
-            .expect("the store"),
-    );
+    let connect = || async {
+        Arc::new(
+            GrantStore::builder(keys(), fanvue(&stand_in, Duration::from_secs(10)))
+                .wait(Duration::from_millis(500))
+                .connect(url)
+                .await
+                .expect("the store"),
+        )
+    };
+    let (store, other) = (connect().await, connect().await);
     store
         .put("user-3", &Grant::from_json(&body).expect("a grant"))
         .await
@@ -321,10 +332,16 @@ async fn a_wait_is_bounded(url: &str) {
         async move { store.token("user-3").await }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let waited = store.token("user-3").await.expect_err("past the bound");
-    assert!(matches!(waited, GrantError::Busy), "{waited}");
+    for waiter in [&other, &store] {
+        let waited = waiter.token("user-3").await.expect_err("past the bound");
+        assert!(matches!(waited, GrantError::Busy), "{waited}");
+    }
     first.await.expect("the task").expect("the refresh landed");
     assert_eq!(stand_in.refreshes(), 1);
+    assert_eq!(
+        other.token("user-3").await.expect("the new token").secret(),
+        store.token("user-3").await.expect("the new token").secret()
+    );
 }
 
 #[test]

@@ -6,9 +6,13 @@
 //! Without configuration it serves a stand-in Fanvue (API and authorization
 //! server) in the same process, so it needs no network and no account; set
 //! `FANVUE_CLIENT_ID`, `FANVUE_CLIENT_SECRET` and `FANVUE_REDIRECT_URI` to
-//! use the real Fanvue. It listens on 127.0.0.1:3000 (`PORT` picks
-//! another), keeps sessions in SQLite (`APP_SESSIONS`, default
-//! `target/app-sessions.sqlite3`), and prints the URL to open.
+//! use the real Fanvue (and `FANVUE_STAND_IN` to use a stand-in another
+//! process serves, as the tests of several instances do). It listens on
+//! 127.0.0.1:3000 (`PORT` picks another), keeps its sessions and its users'
+//! Fanvue grants in one database (`APP_DATABASE_URL`: a SQLite file by
+//! default, `target/app.sqlite3`; `postgres://..` to run several
+//! instances), the tokens sealed with `APP_GRANT_KEYS`, and prints the URL
+//! to open.
 
 mod pages;
 mod return_to;
@@ -24,6 +28,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use fanvue_scopes::axum::Routes;
 use fanvue_scopes::client::{CallCheck, ScopeCheck, call_refused};
+use fanvue_scopes::grant::{FanvueClient, Grant, GrantError, GrantStore, Keys};
 use fanvue_scopes::step_up::Registration;
 use fanvue_scopes::testing::{Client, StandIn};
 use fanvue_scopes::{
@@ -32,23 +37,20 @@ use fanvue_scopes::{
 };
 use reqwest_middleware::ClientWithMiddleware;
 use serde::Deserialize;
-use session::{Account, Data, SignIn, StepUpFor};
-use std::collections::HashMap;
+use session::{Data, SignIn, SignedIn, StepUpFor};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::OnceCell;
+use std::sync::Arc;
+use std::time::Duration;
 use tower_sessions::Session;
 
 /// The scopes the app is registered for in the Fanvue developer area.
 const REGISTRATION: Registration =
     Registration::new(scopes![read:self, read:chat, write:chat, read:insights]);
 
-/// How long before its access token expires a session's tokens are
-/// refreshed, unless [`App::refresh_before`] says otherwise.
-const REFRESH_BEFORE: Duration = Duration::from_secs(60);
+/// Where the app keeps its sessions and its users' grants, by default.
+const DATABASE_URL: &str = "sqlite://target/app.sqlite3";
 
 /// Where the app finds Fanvue, and who it is to Fanvue.
 pub struct Fanvue {
@@ -67,52 +69,25 @@ pub struct App {
     pub origin: url::Url,
     /// Calls the API; each call carries its user's `Granted` scopes.
     pub api: ClientWithMiddleware,
-    /// Token and revocation requests: no middleware, no redirects.
+    /// Token requests at sign-in: no middleware, no redirects.
     pub http: reqwest::Client,
-    /// How long before its access token expires a session's tokens are
-    /// refreshed.
-    pub refresh_before: Duration,
-    pub refreshes: Refreshes,
+    /// Each signed-in user's Fanvue grant: tokens sealed, refreshed once
+    /// however many requests and instances find them due together.
+    pub grants: GrantStore,
 }
 
-/// Refreshes in flight or just done, by the refresh token each spent.
-///
-/// Fanvue rotates refresh tokens, and its authorization server (Ory Hydra)
-/// takes a second use of one as theft and revokes the whole grant. So when
-/// two requests of one session find the token about to expire (two tabs,
-/// a prefetch), they share one refresh; and a request that read the
-/// session before the first one's new tokens were saved gets those tokens
-/// too, for [`Refreshes::REMEMBERED`]. This holds in one process: on
-/// several instances, send a session's requests to one of them, or keep
-/// this map in the shared store.
-#[derive(Default)]
-pub struct Refreshes(Mutex<HashMap<String, (Instant, OneRefresh)>>);
+/// A signed-in request's account: the key of its grant, and a token valid
+/// for a minute at least, fresh from the grant store.
+#[derive(Clone)]
+pub struct Account {
+    pub grant: String,
+    pub token: fanvue_scopes::grant::Token,
+}
 
-/// One refresh's answer, awaited by every request that asked for it.
-type OneRefresh = Arc<OnceCell<Option<Account>>>;
-
-impl Refreshes {
-    /// How long a spent refresh token's answer is kept: far longer than a
-    /// request takes to save its session.
-    pub const REMEMBERED: Duration = Duration::from_secs(120);
-
-    /// `account`'s tokens refreshed, once however many requests ask at
-    /// once; `None` when Fanvue refused, and the session is over.
-    async fn refresh(&self, app: &App, account: &Account) -> Option<Account> {
-        let spent = account.refresh_token.clone()?;
-        let shared = {
-            // Nothing panics while this is held; a poisoned map is still whole.
-            let mut refreshes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-            let now = Instant::now();
-            refreshes.retain(|_, (at, _)| now.duration_since(*at) < Self::REMEMBERED);
-            Arc::clone(
-                &refreshes
-                    .entry(spent)
-                    .or_insert_with(|| (now, Arc::default()))
-                    .1,
-            )
-        };
-        shared.get_or_init(|| refresh(app, account)).await.clone()
+impl Account {
+    /// The resource scopes the token grants.
+    pub fn granted(&self) -> ScopeSet {
+        self.token.scopes()
     }
 }
 
@@ -144,31 +119,80 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     };
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
     let address = listener.local_addr()?;
-    let (app, _stand_in) = configure(address).await?;
+    let database = std::env::var("APP_DATABASE_URL").unwrap_or_else(|_| DATABASE_URL.to_owned());
+    let (app, _stand_in) = configure(address, &database).await?;
     let routes = routes();
     routes.check_registration(&REGISTRATION)?;
-    let path = std::env::var_os("APP_SESSIONS").map_or_else(
-        || PathBuf::from("target/app-sessions.sqlite3"),
-        PathBuf::from,
-    );
-    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let sessions = session::layer(&path, app.fanvue.redirect_uri.starts_with("https://")).await?;
+    let secure = app.fanvue.redirect_uri.starts_with("https://");
+    let router = session::apply(router(app, routes), &database, secure).await?;
     println!("Sign in with Fanvue: open http://{address}/");
     let shutdown = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
     };
-    let router = router(app, routes).layer(sessions);
     serve::serve(listener, router, serve::Limits::default(), shutdown).await;
     Ok(())
 }
 
-/// The real Fanvue from the environment, or a stand-in in this process.
+/// The file of a `sqlite:` URL (`sqlite://target/app.sqlite3`); `None`
+/// for another database.
+pub fn sqlite_path(url: &str) -> Option<&Path> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    Some(Path::new(rest.split('?').next().unwrap_or(rest)))
+}
+
+/// The keys that seal the tokens at rest: `APP_GRANT_KEYS` (`id:base64`
+/// pairs, the current first). Without it, on a SQLite file with the
+/// stand-in, a key of this machine's, made once in a file beside the
+/// database that only its owner reads: enough to try the app, not to run
+/// it with real users.
+fn grant_keys(database: &str, real_fanvue: bool) -> Result<Keys, Box<dyn std::error::Error>> {
+    if let Ok(keys) = std::env::var("APP_GRANT_KEYS") {
+        return Ok(Keys::parse(&keys)?);
+    }
+    let Some(path) = sqlite_path(database).filter(|_| !real_fanvue) else {
+        return Err(
+            "set APP_GRANT_KEYS (`id:key`, the key 32 random bytes in base64), \
+                    which seals the users' Fanvue tokens at rest"
+                .into(),
+        );
+    };
+    let file = path.with_extension("grant-key");
+    if let Some(dir) = file.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    if !file.exists() {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|_| "no randomness from the OS")?;
+        use base64::Engine;
+        let line = format!(
+            "dev:{}",
+            base64::engine::general_purpose::STANDARD.encode(key)
+        );
+        // Made by one instance only; another finds it there.
+        if let Ok(mut out) = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&file)
+        {
+            out.write_all(line.as_bytes())?;
+        }
+    }
+    Ok(Keys::parse(std::fs::read_to_string(&file)?.trim())?)
+}
+
+/// The real Fanvue from the environment (or a stand-in another process
+/// serves, at `FANVUE_STAND_IN`), or a stand-in in this process; the
+/// grants in the database at `database`.
 pub async fn configure(
     address: SocketAddr,
+    database: &str,
 ) -> Result<(Shared, Option<StandIn>), Box<dyn std::error::Error>> {
     let real = (
         std::env::var("FANVUE_CLIENT_ID"),
@@ -176,6 +200,24 @@ pub async fn configure(
         std::env::var("FANVUE_REDIRECT_URI"),
     );
     let (fanvue, stand_in) = match real {
+        (Ok(client_id), Ok(client_secret), Ok(redirect_uri))
+            if std::env::var("FANVUE_STAND_IN").is_ok() =>
+        {
+            let base = std::env::var("FANVUE_STAND_IN")?;
+            let base = base.trim_end_matches('/');
+            (
+                Fanvue {
+                    authorize_url: format!("{base}/oauth2/auth"),
+                    token_url: format!("{base}/oauth2/token"),
+                    revocation_url: format!("{base}/oauth2/revoke"),
+                    api: base.to_owned(),
+                    client_id,
+                    client_secret,
+                    redirect_uri,
+                },
+                None,
+            )
+        }
         (Ok(client_id), Ok(client_secret), Ok(redirect_uri)) => {
             // Fanvue's authorization server is Ory Hydra: revocation sits
             // beside the token endpoint.
@@ -235,14 +277,26 @@ pub async fn configure(
     )
     .with(check)
     .build();
+    let real_fanvue = std::env::var("FANVUE_CLIENT_ID").is_ok();
+    let keys = grant_keys(database, real_fanvue && stand_in.is_none())?;
+    if let Some(path) = sqlite_path(database) {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    // The token requests' client, as Fanvue's refreshes and revocations
+    // are made by the grant store: its timeout shorter than the store's
+    // wait for another's refresh (30 s).
+    let client = FanvueClient::new(&fanvue.client_id, &fanvue.client_secret, http.clone())
+        .with_endpoints(&fanvue.token_url, &fanvue.revocation_url)?;
+    let grants = GrantStore::builder(keys, client).connect(database).await?;
     Ok((
         Arc::new(App {
             fanvue,
             origin,
             api,
             http,
-            refresh_before: REFRESH_BEFORE,
-            refreshes: Refreshes::default(),
+            grants,
         }),
         stand_in,
     ))
@@ -353,14 +407,10 @@ fn explain_step_up(request: &Request, _refused: InsufficientScope) -> Response {
     }
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs())
-}
-
-/// Loads the account, refreshes its token before it expires, and puts the
-/// grant into the request for the guards.
+/// Loads the account with a token valid for a minute at least, which the
+/// grant store refreshes when it is due (once, however many requests and
+/// instances find it so), and puts the grant into the request for the
+/// guards.
 async fn account_layer(
     State(app): State<Shared>,
     session: Session,
@@ -368,22 +418,35 @@ async fn account_layer(
     next: Next,
 ) -> Response {
     let data = Data(session);
-    let mut account = data.account().await;
-    let due = unix_now().saturating_add(app.refresh_before.as_secs());
-    if let Some(current) = account.as_ref().filter(|a| a.expires_at <= due) {
-        // Refresh tokens rotate: the new one replaces the old, which works
-        // no more. A failed refresh ends the session.
-        match app.refreshes.refresh(&app, current).await {
-            Some(fresh) => {
-                let _ = data.update(&fresh).await;
-                account = Some(fresh);
-            }
-            None => {
+    let signed_in = match data.signed_in().await {
+        Ok(signed_in) => signed_in,
+        // The database is down: nobody is signed out for it.
+        Err(_) => return unavailable(),
+    };
+    let account = match signed_in {
+        Some(SignedIn { grant }) => match app.grants.token(&grant).await {
+            Ok(token) => Some(Account { grant, token }),
+            // Fanvue ended the grant: the session ends, with "sign in again".
+            Err(error) if error.is_sign_in_again() => {
                 data.end().await;
                 return see_other("/?ended=1");
             }
-        }
-    }
+            // Fanvue or the database unavailable, or a refresh elsewhere
+            // that took too long: nothing is lost, try again soon.
+            Err(error) if error.is_transient() => return unavailable(),
+            Err(error) => {
+                eprintln!("app: the grant store: {error}");
+                return page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    pages::message(
+                        "Something is wrong here",
+                        "This app can't read its users' Fanvue grants; its operator has been told.",
+                    ),
+                );
+            }
+        },
+        None => None,
+    };
     match &account {
         Some(account) => {
             request.extensions_mut().insert(Granted(account.granted()));
@@ -397,17 +460,28 @@ async fn account_layer(
     next.run(request).await
 }
 
-/// A token response's fields.
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    refresh_token: Option<String>,
-    #[serde(default)]
-    scope: String,
-    expires_in: Option<u64>,
+/// How soon to try again when Fanvue or the database is unavailable.
+const RETRY_AFTER_SECONDS: &str = "5";
+
+/// `503` with `Retry-After`: Fanvue or the database can't be reached just
+/// now; the user stays signed in.
+fn unavailable() -> Response {
+    let mut response = page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        pages::message(
+            "Try again in a moment",
+            "Fanvue, or this app's database, is not answering just now. You are still signed in.",
+        ),
+    );
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        HeaderValue::from_static(RETRY_AFTER_SECONDS),
+    );
+    response
 }
 
-async fn token_request(app: &App, form: &[(&str, &str)]) -> Option<Account> {
+/// Exchanges a code at Fanvue's token endpoint: the grant it issued.
+async fn exchange_code(app: &App, form: &[(&str, &str)]) -> Option<Grant> {
     let response = app
         .http
         .post(&app.fanvue.token_url)
@@ -423,34 +497,11 @@ async fn token_request(app: &App, form: &[(&str, &str)]) -> Option<Account> {
     if !response.status().is_success() {
         return None;
     }
-    let body: TokenResponse = response.json().await.ok()?;
-    Some(Account {
-        access_token: body.access_token,
-        refresh_token: body.refresh_token,
-        scope: body.scope,
-        expires_at: unix_now().saturating_add(body.expires_in.unwrap_or(3600)),
-    })
+    Grant::from_json(&response.bytes().await.ok()?).ok()
 }
 
 fn form_encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
-
-async fn refresh(app: &App, account: &Account) -> Option<Account> {
-    let refresh_token = account.refresh_token.as_deref()?;
-    let mut fresh = token_request(
-        app,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ],
-    )
-    .await?;
-    // A refresh may leave out what did not change.
-    if fresh.scope.is_empty() {
-        fresh.scope.clone_from(&account.scope);
-    }
-    Some(fresh)
 }
 
 #[derive(Deserialize)]
@@ -656,22 +707,34 @@ async fn callback(
         ("redirect_uri", app.fanvue.redirect_uri.as_str()),
         ("code_verifier", sign_in.pkce_verifier.as_str()),
     ];
-    let Some(signed_in) = token_request(&app, &form).await else {
+    let Some(grant) = exchange_code(&app, &form).await else {
         return page(
             StatusCode::BAD_GATEWAY,
             pages::message("Sign-in failed", "Fanvue did not issue a token."),
         );
     };
+    // A step-up's grant replaces the old one under its key; a sign-in's
+    // gets a key of its own.
+    let key = match (&account, session::random_token()) {
+        (Some(axum::Extension(account)), _) => account.grant.clone(),
+        (None, Some(key)) => key,
+        (None, None) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    match app.grants.put(&key, &grant).await {
+        Ok(()) => {}
+        Err(error) if error.is_transient() => return unavailable(),
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
     // A new session id for the signed-in session: one planted before
     // sign-in is worth nothing now.
-    if data.sign_in(&signed_in).await.is_err() {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    if data.sign_in(&SignedIn { grant: key }).await.is_err() {
+        return unavailable();
     }
     // A step-up the user declined again: say so, and carry on without the
     // action, rather than send them round the loop.
     if let Some(action) = step_up_action {
-        if !action.needs.is_satisfied_by(signed_in.granted()) {
-            let missing = missing(action, signed_in.granted());
+        if !action.needs.is_satisfied_by(grant.scopes()) {
+            let missing = missing(action, grant.scopes());
             return page(StatusCode::OK, pages::declined(action, missing, true));
         }
     }
@@ -732,22 +795,18 @@ async fn sign_out(
         );
     }
     if let Some(axum::Extension(account)) = account {
-        // The refresh token revokes the whole grant; without one, the
-        // access token does (RFC 7009).
-        let token = account
-            .refresh_token
-            .as_deref()
-            .unwrap_or(&account.access_token);
-        let _ = app
-            .http
-            .post(&app.fanvue.revocation_url)
-            .basic_auth(
-                form_encode(&app.fanvue.client_id),
-                Some(form_encode(&app.fanvue.client_secret)),
-            )
-            .form(&[("token", token)])
-            .send()
-            .await;
+        // Revoked at Fanvue (the refresh token ends the whole grant), then
+        // deleted. If Fanvue can't be reached, the user stays signed in and
+        // is told to try again: a sign-out that left the grant alive at
+        // Fanvue would not be one.
+        match app.grants.sign_out(&account.grant).await {
+            Ok(()) | Err(GrantError::SignInAgain { .. }) => {}
+            Err(error) if error.is_transient() => return unavailable(),
+            Err(error) => {
+                eprintln!("app: sign-out: {error}");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        }
     }
     data.end().await;
     see_other("/")
@@ -775,7 +834,7 @@ async fn call(app: &App, account: &Account, endpoint: Endpoint, params: &[&str])
     let sent = app
         .api
         .request(method, format!("{}{path}", app.fanvue.api))
-        .bearer_auth(&account.access_token)
+        .bearer_auth(account.token.secret())
         .header(
             fanvue_scopes::client::API_VERSION_HEADER,
             fanvue_scopes::API_VERSION,
@@ -890,26 +949,28 @@ mod tests {
     use super::*;
     use fanvue_scopes::testing::Consent;
 
-    /// The app on a free port, `tune`d, with a fresh session store; a
-    /// browser-like client (cookies, redirects) signed in through the
-    /// scripted consent; and the dashboard it landed on.
-    async fn signed_in(tune: impl FnOnce(&mut App)) -> (String, StandIn, reqwest::Client, String) {
+    /// The app on a free port, with a fresh database; a browser-like
+    /// client (cookies, redirects) signed in through the scripted consent,
+    /// its token living `lifetime`; and the dashboard it landed on.
+    async fn signed_in(lifetime: Duration) -> (String, StandIn, reqwest::Client, String) {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .await
             .expect("a port");
         let address = listener.local_addr().expect("an address");
-        let (mut app, stand_in) = configure(address).await.expect("configured");
-        tune(Arc::get_mut(&mut app).expect("not shared yet"));
-        let stand_in = stand_in.expect("no FANVUE_* here: the stand-in");
-        stand_in.set_consent(Consent::Grant(scopes![read:self, read:chat]));
-        let sessions = std::env::temp_dir().join(format!(
+        let file = std::env::temp_dir().join(format!(
             "fanvue-app-unit-{}-{}.sqlite3",
             std::process::id(),
             address.port()
         ));
-        let _ = std::fs::remove_file(&sessions);
-        let layer = session::layer(&sessions, false).await.expect("sessions");
-        let router = router(app, routes()).layer(layer);
+        let _ = std::fs::remove_file(&file);
+        let database = format!("sqlite://{}", file.display());
+        let (app, stand_in) = configure(address, &database).await.expect("configured");
+        let stand_in = stand_in.expect("no FANVUE_* here: the stand-in");
+        stand_in.set_consent(Consent::Grant(scopes![read:self, read:chat]));
+        stand_in.set_token_lifetime(lifetime);
+        let router = session::apply(router(app, routes()), &database, false)
+            .await
+            .expect("sessions");
         tokio::spawn(async move { axum::serve(listener, router).await });
         let browser = reqwest::Client::builder()
             .cookie_store(true)
@@ -932,7 +993,7 @@ mod tests {
     fn sign_out_revokes_the_token_at_fanvue() {
         let runtime = tokio::runtime::Runtime::new().expect("a runtime");
         runtime.block_on(async {
-            let (base, stand_in, browser, dashboard) = signed_in(|_| {}).await;
+            let (base, stand_in, browser, dashboard) = signed_in(Duration::from_secs(3600)).await;
             assert_eq!(stand_in.live_tokens(), 1);
             let csrf = dashboard
                 .split("name=\"csrf\" value=\"")
@@ -954,7 +1015,10 @@ mod tests {
     #[test]
     fn the_readme_says_when_tokens_are_refreshed() {
         let readme = include_str!("../../../README.md");
-        assert_eq!(REFRESH_BEFORE, Duration::from_secs(60));
+        assert_eq!(
+            fanvue_scopes::grant::DEFAULT_MARGIN,
+            Duration::from_secs(60)
+        );
         assert!(readme.contains("tokens refreshed a minute before they expire"));
     }
 
@@ -965,11 +1029,11 @@ mod tests {
     fn concurrent_requests_share_one_refresh_and_stay_signed_in() {
         let runtime = tokio::runtime::Runtime::new().expect("a runtime");
         runtime.block_on(async {
-            // Due once two seconds old (tokens live an hour), so the
-            // sign-in's token is not refreshed, and the burst's one is.
-            let (base, stand_in, browser, _) =
-                signed_in(|app| app.refresh_before = Duration::from_secs(3600 - 2)).await;
-            tokio::time::sleep(Duration::from_millis(2100)).await;
+            // The sign-in's token is due (it lives less than the store's
+            // minute of margin); the refreshed one lives an hour.
+            let (base, stand_in, browser, _) = signed_in(Duration::from_secs(50)).await;
+            stand_in.set_token_lifetime(Duration::from_secs(3600));
+            let before = stand_in.refreshes();
             let burst: Vec<_> = (0..16)
                 .map(|_| tokio::spawn(browser.get(format!("{base}/dashboard")).send()))
                 .collect();
@@ -980,10 +1044,12 @@ mod tests {
                 assert_eq!(url.path(), "/dashboard", "still signed in: {page}");
                 assert!(page.contains("Sign out"), "{page}");
             }
+            assert_eq!(stand_in.refreshes(), before + 1, "one refresh");
+            assert_eq!(stand_in.refresh_reuses(), 0);
             assert_eq!(
                 stand_in.live_tokens(),
                 1,
-                "one refresh: the grant lives, with one access token"
+                "the grant lives, with one access token"
             );
             let again = browser
                 .get(format!("{base}/dashboard"))

@@ -1,27 +1,29 @@
-//! Sessions through tower-sessions, stored in SQLite: a random id in an
-//! `HttpOnly`, `SameSite=Lax` cookie (and `Secure` behind https), the data
-//! typed, in a file that survives a restart. The id is cycled whenever a
-//! sign-in or a step-up succeeds, so an id an attacker planted before is
-//! worth nothing after. A sign-in in progress lives ten minutes, a
-//! signed-in session a week without a visit; expired rows are deleted
-//! every minute.
+//! Sessions through tower-sessions, in the app's database (SQLite, or
+//! PostgreSQL to run several instances): a random id in an `HttpOnly`,
+//! `SameSite=Lax` cookie (and `Secure` behind https), the data typed, in a
+//! store that survives a restart. The id is cycled whenever a sign-in or a
+//! step-up succeeds, so an id an attacker planted before is worth nothing
+//! after. A sign-in in progress lives ten minutes, a signed-in session a
+//! week without a visit; expired rows are deleted every minute.
 //!
-//! To run the app on several instances, share the store: swap
-//! `SqliteStore` for tower-sessions-sqlx-store's `PostgresStore` (or
-//! tower-sessions-redis-store's `RedisStore`) in [`layer`], and keep each
-//! session's requests on one instance, where its refreshes are shared
-//! (`Refreshes`, in `main.rs`).
+//! A session holds no token: only the key of the user's grant in the
+//! grant store, which keeps the tokens sealed and refreshes them once for
+//! every instance.
 
-use fanvue_scopes::ScopeSet;
+use axum::Router;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 use std::time::Duration;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::cookie::time;
-use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
-use tower_sessions_sqlx_store::sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use tower_sessions_sqlx_store::sqlx::postgres::PgPoolOptions;
+use tower_sessions_sqlx_store::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+/// How long a request waits for a database connection: a database that
+/// is down is a `503` well within the request's deadline.
+const DATABASE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The session cookie's name.
 pub const COOKIE: &str = "fanvue_app_session";
@@ -30,22 +32,10 @@ const SIGNED_IN: time::Duration = time::Duration::days(7);
 /// How long a sign-in may take, from the first redirect to the callback.
 const SIGNING_IN: time::Duration = time::Duration::minutes(10);
 
-/// Who is signed in: the tokens Fanvue issued, and what they grant.
+/// Who is signed in: the key of their grant in the grant store.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Account {
-    pub access_token: String,
-    pub refresh_token: Option<String>,
-    /// The token response's `scope`, as Fanvue wrote it.
-    pub scope: String,
-    /// When the access token expires, in seconds since the Unix epoch.
-    pub expires_at: u64,
-}
-
-impl Account {
-    /// The resource scopes the token grants.
-    pub fn granted(&self) -> ScopeSet {
-        ScopeSet::parse_lenient(&self.scope).known()
-    }
+pub struct SignedIn {
+    pub grant: String,
 }
 
 /// A sign-in on its way through Fanvue: what the callback checks.
@@ -76,21 +66,20 @@ const CSRF: &str = "csrf";
 pub struct Data(pub Session);
 
 impl Data {
-    pub async fn account(&self) -> Option<Account> {
-        self.0.get(ACCOUNT).await.ok().flatten()
+    /// Who is signed in, if anyone; an error when the store can't be read.
+    pub async fn signed_in(&self) -> Result<Option<SignedIn>, tower_sessions::session::Error> {
+        self.0.get(ACCOUNT).await
     }
 
-    /// Signs in (or replaces the account, after a step-up) with a fresh
+    /// Signs in (or keeps the grant's key, after a step-up) with a fresh
     /// session id, for a week.
-    pub async fn sign_in(&self, account: &Account) -> Result<(), tower_sessions::session::Error> {
+    pub async fn sign_in(
+        &self,
+        signed_in: &SignedIn,
+    ) -> Result<(), tower_sessions::session::Error> {
         self.0.cycle_id().await?;
         self.0.set_expiry(Some(Expiry::OnInactivity(SIGNED_IN)));
-        self.0.insert(ACCOUNT, account).await
-    }
-
-    /// Keeps refreshed tokens.
-    pub async fn update(&self, account: &Account) -> Result<(), tower_sessions::session::Error> {
-        self.0.insert(ACCOUNT, account).await
+        self.0.insert(ACCOUNT, signed_in).await
     }
 
     pub async fn start_sign_in(
@@ -146,27 +135,51 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
-/// The session layer, its store in the SQLite file at `path`; `secure`
-/// marks the cookie `Secure`, for an app served over https.
-pub async fn layer(
-    path: &Path,
+/// `router` with sessions in the database at `url` (`sqlite://..` or
+/// `postgres://..`); `secure` marks the cookie `Secure`, for an app served
+/// over https.
+pub async fn apply(
+    router: Router,
+    url: &str,
     secure: bool,
-) -> Result<SessionManagerLayer<SqliteStore>, Box<dyn std::error::Error>> {
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true);
-    let pool = SqlitePool::connect_with(options).await?;
-    let store = SqliteStore::new(pool);
-    store.migrate().await?;
+) -> Result<Router, Box<dyn std::error::Error>> {
+    if let Some(path) = crate::sqlite_path(url) {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .acquire_timeout(DATABASE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        let store = SqliteStore::new(pool);
+        store.migrate().await?;
+        Ok(router.layer(layer(store, secure)))
+    } else {
+        let pool = PgPoolOptions::new()
+            .acquire_timeout(DATABASE_TIMEOUT)
+            .connect(url)
+            .await?;
+        let store = PostgresStore::new(pool);
+        store.migrate().await?;
+        Ok(router.layer(layer(store, secure)))
+    }
+}
+
+/// The session layer over `store`, whose expired rows go every minute.
+fn layer<S>(store: S, secure: bool) -> SessionManagerLayer<S>
+where
+    S: SessionStore + ExpiredDeletion + Clone,
+{
     tokio::spawn(
         store
             .clone()
             .continuously_delete_expired(Duration::from_secs(60)),
     );
-    Ok(SessionManagerLayer::new(store)
+    SessionManagerLayer::new(store)
         .with_name(COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(secure)
-        .with_expiry(Expiry::OnInactivity(SIGNING_IN)))
+        .with_expiry(Expiry::OnInactivity(SIGNING_IN))
 }

@@ -70,9 +70,7 @@ fn open(tab: &Tab, url: &str) {
 
 #[test]
 fn a_person_and_an_attacker_click_through_the_app() {
-    let sessions =
-        std::env::temp_dir().join(format!("fanvue-app-browser-{}.sqlite3", std::process::id()));
-    let _ = std::fs::remove_file(&sessions);
+    let sessions = app_process::database_file("browser");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())

@@ -43,10 +43,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn sessions_file(name: &str) -> std::path::PathBuf {
-    let path =
-        std::env::temp_dir().join(format!("fanvue-app-{name}-{}.sqlite3", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    path
+    app_process::database_file(name)
 }
 
 /// Starts a sign-in from `/sign-in?query` with `cookie` (if any): the

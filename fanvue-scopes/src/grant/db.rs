@@ -157,8 +157,12 @@ macro_rules! bind_row {
 
 impl Db {
     /// Connects to `url` (`sqlite://path`, `postgres://..`), waiting at most
-    /// `wait` for another's lock.
-    pub(super) async fn connect(url: &str, wait: Duration) -> Result<Db, GrantError> {
+    /// `wait` for another's lock and `timeout` for a connection.
+    pub(super) async fn connect(
+        url: &str,
+        wait: Duration,
+        timeout: Duration,
+    ) -> Result<Db, GrantError> {
         #[cfg(feature = "grant-sqlite")]
         if url.starts_with("sqlite:") {
             use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
@@ -169,7 +173,7 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(wait);
             let pool = SqlitePoolOptions::new()
-                .acquire_timeout(wait)
+                .acquire_timeout(timeout)
                 .connect_with(options)
                 .await
                 .map_err(GrantError::Store)?;
@@ -178,7 +182,7 @@ impl Db {
         #[cfg(feature = "grant-postgres")]
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = sqlx::postgres::PgPoolOptions::new()
-                .acquire_timeout(wait)
+                .acquire_timeout(timeout)
                 .connect(url)
                 .await
                 .map_err(GrantError::Store)?;

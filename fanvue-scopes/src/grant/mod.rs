@@ -63,7 +63,9 @@ use db::{Db, MIGRATIONS, Migration, Row};
 use fanvue::{Refreshed, Revocation};
 use oauth2::TokenResponse as _;
 use seal::SealError;
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long before it expires a token is refreshed, by default.
@@ -71,6 +73,10 @@ pub const DEFAULT_MARGIN: Duration = Duration::from_secs(60);
 /// How long a request waits for another's refresh of the same grant, by
 /// default; longer than a token request to Fanvue takes.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+/// How long the store waits for a database connection, by default: a
+/// database that is down is [`GrantError::Store`] after this, and the app
+/// answers `503` well within a request's deadline.
+pub const DEFAULT_DATABASE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest key a grant is stored under, in bytes.
 pub const MAX_KEY_LEN: usize = 255;
 
@@ -440,6 +446,7 @@ pub struct GrantStoreBuilder {
     fanvue: FanvueClient,
     margin: Duration,
     wait: Duration,
+    database_timeout: Duration,
 }
 
 impl GrantStoreBuilder {
@@ -458,6 +465,13 @@ impl GrantStoreBuilder {
         self
     }
 
+    /// How long to wait for a database connection before
+    /// [`GrantError::Store`]; by default [`DEFAULT_DATABASE_TIMEOUT`].
+    pub fn database_timeout(mut self, timeout: Duration) -> Self {
+        self.database_timeout = timeout;
+        self
+    }
+
     /// Connects to the database at `url` and brings its schema up to date:
     /// `sqlite://path/grants.sqlite3` (made if missing) with `grant-sqlite`,
     /// `postgres://user@host/db` with `grant-postgres`.
@@ -470,7 +484,7 @@ impl GrantStoreBuilder {
         url: &str,
         migrations: &[Migration],
     ) -> Result<GrantStore, GrantError> {
-        let db = Db::connect(url, self.wait).await?;
+        let db = Db::connect(url, self.wait, self.database_timeout).await?;
         db.migrate(migrations).await?;
         Ok(GrantStore {
             db,
@@ -478,6 +492,7 @@ impl GrantStoreBuilder {
             fanvue: self.fanvue,
             margin: self.margin,
             wait: self.wait,
+            refreshing: std::sync::Mutex::default(),
         })
     }
 }
@@ -489,6 +504,10 @@ pub struct GrantStore {
     fanvue: FanvueClient,
     margin: Duration,
     wait: Duration,
+    /// The grants this process is refreshing: its requests for one grant
+    /// wait here, holding no database connection, and one of them takes
+    /// the database's lock.
+    refreshing: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl fmt::Debug for GrantStore {
@@ -515,6 +534,7 @@ impl GrantStore {
             fanvue,
             margin: DEFAULT_MARGIN,
             wait: DEFAULT_WAIT,
+            database_timeout: DEFAULT_DATABASE_TIMEOUT,
         }
     }
 
@@ -609,8 +629,33 @@ impl GrantStore {
             .is_ok_and(|expires_at| expires_at >= now.saturating_add(self.margin.as_secs()))
     }
 
-    /// The refresh, under the grant's lock, held for the whole exchange.
+    /// The refresh: one request of this process at a time per grant, then
+    /// under the database's lock, held for the whole exchange with Fanvue.
     async fn refresh(&self, key: &str) -> Result<Token, GrantError> {
+        let turn = {
+            // Nothing panics while this is held; a poisoned map is whole.
+            let mut refreshing = self
+                .refreshing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            refreshing.retain(|_, turn| Arc::strong_count(turn) > 1);
+            Arc::clone(refreshing.entry(key.to_owned()).or_default())
+        };
+        let _turn = tokio::time::timeout(self.wait, turn.lock())
+            .await
+            .map_err(|_| GrantError::Busy)?;
+        // Another request of this process refreshed it while this one
+        // waited: its tokens, with no lock taken.
+        if let Some(row) = self.db.fetch(key).await.map_err(GrantError::Store)? {
+            if self.fresh(&row, unix_now()) {
+                return self.open_token(key, &row);
+            }
+        }
+        self.refresh_locked(key).await
+    }
+
+    /// The refresh under the database's lock on the grant.
+    async fn refresh_locked(&self, key: &str) -> Result<Token, GrantError> {
         let (mut locked, row) = self.db.lock(key, self.wait).await?;
         let Some(row) = row else {
             return Err(no_grant());

@@ -145,8 +145,11 @@ pub(super) struct AuthState {
 /// client checks (how many refreshes, how many reuses).
 #[derive(Default)]
 pub(super) struct TokenEndpoint {
-    /// How long each answer waits.
+    /// How long each request waits before it is read.
     pub(super) delay: Duration,
+    /// How long each answer waits once the work is done (tokens rotated):
+    /// a client that gives up then has lost the answer, not the rotation.
+    pub(super) answer_delay: Duration,
     /// Answers to give instead, one request each, before any other work.
     pub(super) failures: std::collections::VecDeque<StatusCode>,
     /// The lifetime of the access tokens it issues from now on, when set.
@@ -536,10 +539,14 @@ pub(super) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (delay, failure) = {
+    let (delay, failure, answer_delay) = {
         let mut auth = shared.lock();
         let endpoint = &mut auth.token_endpoint;
-        (endpoint.delay, endpoint.failures.pop_front())
+        (
+            endpoint.delay,
+            endpoint.failures.pop_front(),
+            endpoint.answer_delay,
+        )
     };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -551,11 +558,21 @@ pub(super) async fn token(
         Ok(request) => request,
         Err(refused) => return refused.into_response(),
     };
+    let answer = answer_token_request(&shared, &params, client_id);
+    if !answer_delay.is_zero() {
+        tokio::time::sleep(answer_delay).await;
+    }
+    answer
+}
+
+/// The token endpoint's work, once the request is read and its client
+/// known.
+fn answer_token_request(shared: &Shared, params: &Params, client_id: String) -> Response {
     let mut auth = shared.lock();
     let now = shared.now();
     match params.get("grant_type") {
-        Some("authorization_code") => exchange_code(&mut auth, &shared, &params, &client_id, now),
-        Some("refresh_token") => refresh(&mut auth, &shared, &params, &client_id, now),
+        Some("authorization_code") => exchange_code(&mut auth, shared, params, &client_id, now),
+        Some("refresh_token") => refresh(&mut auth, shared, params, &client_id, now),
         Some(JWT_BEARER) => {
             let Some(scopes) = params
                 .get("assertion")
@@ -571,7 +588,7 @@ pub(super) async fn token(
             };
             let id = shared.grant_id();
             let answered = Answered::from(&grant);
-            issue(&mut auth, &shared, grant, answered, id, false, now)
+            issue(&mut auth, shared, grant, answered, id, false, now)
         }
         Some(_) => token_error(
             StatusCode::BAD_REQUEST,

@@ -384,6 +384,13 @@ impl StandIn {
         self.shared.lock().token_endpoint.delay = delay;
     }
 
+    /// Makes every answer of the token endpoint wait `delay` after its work
+    /// is done: a client that gives up or dies then has lost an answer
+    /// whose tokens were rotated, the one window no client can close.
+    pub fn set_token_answer_delay(&self, delay: Duration) {
+        self.shared.lock().token_endpoint.answer_delay = delay;
+    }
+
     /// Makes the next token request answer `status` (a `503`, a `429`)
     /// and change nothing, as an overloaded server would; once per call.
     pub fn fail_next_token_request(&self, status: StatusCode) {

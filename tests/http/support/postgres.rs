@@ -2,6 +2,7 @@
 //! started from the system's binaries (`initdb`, `pg_ctl`) on a free port
 //! of 127.0.0.1, and stopped when the value is dropped. As root (CI), the
 //! server runs as the `postgres` user, since PostgreSQL refuses root.
+#![allow(dead_code)] // Each test file uses some of it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
