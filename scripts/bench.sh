@@ -3,12 +3,12 @@
 # baseline's from the same run, as a ratio.
 #
 #   scripts/bench.sh             # all five benches
-#   scripts/bench.sh check       # one of: check, parse, guard, find, mcp
+#   scripts/bench.sh check       # one of: check, parse, guard, find, mcp, grant
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 benches=("${@:-check}")
-[ $# -eq 0 ] && benches=(check parse guard find mcp)
+[ $# -eq 0 ] && benches=(check parse guard find mcp grant)
 args=()
 for bench in "${benches[@]}"; do args+=(--bench "$bench"); done
 
@@ -27,6 +27,8 @@ BASELINES = {
     "find": ["matchit"],
     # The MCP guard's own work as a share of a whole tools/call round trip.
     "mcp": ["round_trip"],
+    # A request through the grant store against the grant held in memory.
+    "grant": ["in_memory"],
 }
 UNITS = {"ps": 1e-3, "ns": 1.0, "µs": 1e3, "us": 1e3, "ms": 1e6, "s": 1e9}
 

@@ -492,3 +492,83 @@ fn bad_input_gets_a_clear_error() {
         assert!(error.to_string().contains("`mysql:`"), "{error}");
     });
 }
+
+/// A fresh token is served from the store's memory for its cache time, with
+/// no database read (PostgreSQL can even be down); what another instance
+/// changes on purpose is seen within that time, and a change here at once.
+#[test]
+fn the_cache_serves_a_fresh_token_for_its_time_and_no_longer() {
+    let postgres = Postgres::start("cache");
+    let runtime = multi_thread_runtime();
+    runtime.block_on(async {
+        let stand_in = stand_in().await;
+        let url = postgres.url();
+        let connect = || {
+            GrantStore::builder(keys(), fanvue(&stand_in, Duration::from_secs(10)))
+                .cache_time(Duration::from_secs(2))
+                .database_timeout(Duration::from_secs(1))
+                .connect(&url)
+        };
+        let (here, there) = (
+            connect().await.expect("a store"),
+            connect().await.expect("a store"),
+        );
+        let first = sign_in(&stand_in).await;
+        here.put("user-6", &Grant::from_json(&first).expect("a grant"))
+            .await
+            .expect("kept");
+        assert_eq!(
+            here.token("user-6").await.expect("read").secret(),
+            tokens(&first)[0]
+        );
+        assert_eq!(
+            there.token("user-6").await.expect("read").secret(),
+            tokens(&first)[0]
+        );
+        // No database read while it is kept.
+        postgres.pause();
+        assert_eq!(
+            here.token("user-6").await.expect("kept").secret(),
+            tokens(&first)[0]
+        );
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        let error = here
+            .token("user-6")
+            .await
+            .expect_err("read again, and the database is down");
+        assert!(matches!(error, GrantError::Store(_)), "{error}");
+        postgres.resume();
+        // A step-up here replaces the grant here at once; there, within
+        // the cache time.
+        assert_eq!(
+            there.token("user-6").await.expect("read").secret(),
+            tokens(&first)[0]
+        );
+        let second = sign_in(&stand_in).await;
+        here.put("user-6", &Grant::from_json(&second).expect("a grant"))
+            .await
+            .expect("kept");
+        assert_eq!(
+            here.token("user-6").await.expect("read").secret(),
+            tokens(&second)[0]
+        );
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        assert_eq!(
+            there.token("user-6").await.expect("read").secret(),
+            tokens(&second)[0]
+        );
+        // A token due soon is never kept: every read goes to the database.
+        stand_in.set_token_lifetime(Duration::from_secs(61));
+        let due = sign_in(&stand_in).await;
+        here.put("user-7", &Grant::from_json(&due).expect("a grant"))
+            .await
+            .expect("kept");
+        here.token("user-7").await.expect("read");
+        postgres.pause();
+        assert!(
+            here.token("user-7").await.is_err(),
+            "not kept: due within the margin and the cache time"
+        );
+        postgres.resume();
+    });
+}

@@ -51,6 +51,7 @@ compile_error!(
      not `grant` alone"
 );
 
+mod cache;
 mod db;
 mod fanvue;
 mod seal;
@@ -77,6 +78,9 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 /// database that is down is [`GrantError::Store`] after this, and the app
 /// answers `503` well within a request's deadline.
 pub const DEFAULT_DATABASE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a fresh token is served from memory, by default: what another
+/// instance changes on purpose (a sign-out, a step-up) is seen within it.
+pub const DEFAULT_CACHE_TIME: Duration = Duration::from_secs(2);
 /// The longest key a grant is stored under, in bytes.
 pub const MAX_KEY_LEN: usize = 255;
 
@@ -447,6 +451,7 @@ pub struct GrantStoreBuilder {
     margin: Duration,
     wait: Duration,
     database_timeout: Duration,
+    cache_time: Duration,
 }
 
 impl GrantStoreBuilder {
@@ -462,6 +467,17 @@ impl GrantStoreBuilder {
     /// longer than the HTTP client's timeout for Fanvue.
     pub fn wait(mut self, wait: Duration) -> Self {
         self.wait = wait;
+        self
+    }
+
+    /// How long a fresh token is served from this process's memory, with
+    /// no database read; by default [`DEFAULT_CACHE_TIME`], zero for none.
+    /// A token is served from memory only while it stays fresh for the
+    /// margin and this time together, so no instance refreshes it (which
+    /// revokes it at Fanvue) meanwhile; a sign-out or a step-up on another
+    /// instance is seen here within this time.
+    pub fn cache_time(mut self, time: Duration) -> Self {
+        self.cache_time = time;
         self
     }
 
@@ -493,6 +509,7 @@ impl GrantStoreBuilder {
             margin: self.margin,
             wait: self.wait,
             refreshing: std::sync::Mutex::default(),
+            cache: cache::Cache::new(self.cache_time),
         })
     }
 }
@@ -508,6 +525,7 @@ pub struct GrantStore {
     /// wait here, holding no database connection, and one of them takes
     /// the database's lock.
     refreshing: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    cache: cache::Cache,
 }
 
 impl fmt::Debug for GrantStore {
@@ -535,6 +553,7 @@ impl GrantStore {
             margin: DEFAULT_MARGIN,
             wait: DEFAULT_WAIT,
             database_timeout: DEFAULT_DATABASE_TIMEOUT,
+            cache_time: DEFAULT_CACHE_TIME,
         }
     }
 
@@ -544,24 +563,35 @@ impl GrantStore {
     pub async fn put(&self, key: &str, grant: &Grant) -> Result<(), GrantError> {
         check_key(key)?;
         let row = self.seal(key, grant)?;
+        self.cache.forget(key);
         self.db.upsert(key, &row).await.map_err(GrantError::Store)
     }
 
     /// A token for `key` valid for at least the margin, with its scopes:
-    /// one database read when it is fresh. When it is due, it is refreshed
-    /// under the grant's lock; a request that waited for another's refresh
-    /// uses the tokens that one stored.
+    /// at most one database read when it is fresh, none while it is in
+    /// this process's cache ([`GrantStoreBuilder::cache_time`]). When it is
+    /// due, it is refreshed under the grant's lock; a request that waited
+    /// for another's refresh uses the tokens that one stored.
     pub async fn token(&self, key: &str) -> Result<Token, GrantError> {
         check_key(key)?;
+        let now = unix_now();
+        if let Some(token) = self.cache.get(key, now, self.margin) {
+            return Ok(token);
+        }
         let row = self.db.fetch(key).await.map_err(GrantError::Store)?;
         let Some(row) = row else {
             return Err(no_grant());
         };
-        let now = unix_now();
-        if self.fresh(&row, now) {
-            return self.open_token(key, &row);
+        let token = if self.fresh(&row, now) {
+            self.open_token(key, &row)
+        } else {
+            self.refresh(key).await
+        };
+        match &token {
+            Ok(token) => self.cache.keep(key, token, unix_now(), self.margin),
+            Err(_) => self.cache.forget(key),
         }
-        self.refresh(key).await
+        token
     }
 
     /// Signs `key`'s user out: the grant is revoked at Fanvue (its refresh
@@ -570,6 +600,7 @@ impl GrantStore {
     /// try again.
     pub async fn sign_out(&self, key: &str) -> Result<(), GrantError> {
         check_key(key)?;
+        self.cache.forget(key);
         let (mut locked, row) = self.db.lock(key, self.wait).await?;
         let Some(row) = row else {
             return Ok(());

@@ -77,6 +77,28 @@ impl Postgres {
         );
     }
 
+    /// One SQL statement's result, as `psql` prints it unaligned.
+    pub fn query(&self, sql: &str) -> String {
+        let output = Command::new(self.bin.join("psql"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-p",
+                &self.port.to_string(),
+            ])
+            .args(["-d", "postgres", "-tAc", sql])
+            .output()
+            .expect("psql runs");
+        assert!(
+            output.status.success(),
+            "psql: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
     /// `pg_dump` of the database: every byte a backup of it would hold.
     pub fn dump(&self) -> Vec<u8> {
         let output = Command::new(self.bin.join("pg_dump"))
@@ -116,7 +138,7 @@ impl Drop for Postgres {
 fn binaries() -> PathBuf {
     let on_path = std::env::var_os("PATH").and_then(|path| {
         std::env::split_paths(&path).find(|dir| {
-            ["initdb", "pg_ctl", "pg_dump"]
+            ["initdb", "pg_ctl", "pg_dump", "psql"]
                 .iter()
                 .all(|program| dir.join(program).is_file())
         })
