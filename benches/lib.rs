@@ -150,3 +150,13 @@ impl Default for LinearScan {
         LinearScan::new()
     }
 }
+
+/// The runtime the loopback benchmarks serve and send on: two workers, as
+/// the machine has two cores.
+pub static RUNTIME: std::sync::LazyLock<tokio::runtime::Runtime> = std::sync::LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+});

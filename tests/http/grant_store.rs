@@ -112,6 +112,24 @@ fn tokens(body: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// Two tests of `$body` (an async fn taking a database URL): on a fresh
+/// SQLite file, and on a PostgreSQL started for it.
+macro_rules! on_both_databases {
+    ($sqlite:ident, $postgres:ident, $body:ident) => {
+        #[test]
+        fn $sqlite() {
+            let (url, _dir) = sqlite(stringify!($sqlite));
+            multi_thread_runtime().block_on($body(&url));
+        }
+
+        #[test]
+        fn $postgres() {
+            let postgres = Postgres::start(stringify!($postgres));
+            multi_thread_runtime().block_on($body(&postgres.url()));
+        }
+    };
+}
+
 /// The whole story on one database: sealed at rest, one refresh for fifty
 /// tasks that find the token due while the refresh takes a second, and the
 /// raw bytes holding no token before or after.
@@ -289,19 +307,11 @@ async fn failures_are_typed_and_keep_the_grant(url: &str) {
     );
 }
 
-#[test]
-fn sqlite_failures_are_typed_and_keep_the_grant() {
-    let runtime = multi_thread_runtime();
-    let (url, _dir) = sqlite("failures");
-    runtime.block_on(failures_are_typed_and_keep_the_grant(&url));
-}
-
-#[test]
-fn postgres_failures_are_typed_and_keep_the_grant() {
-    let postgres = Postgres::start("failures");
-    let runtime = multi_thread_runtime();
-    runtime.block_on(failures_are_typed_and_keep_the_grant(&postgres.url()));
-}
+on_both_databases!(
+    sqlite_failures_are_typed_and_keep_the_grant,
+    postgres_failures_are_typed_and_keep_the_grant,
+    failures_are_typed_and_keep_the_grant
+);
 
 /// A wait on another's refresh is bounded: past the bound, `Busy`, and the
 /// refresh that held the lock still lands. Two stores, as two instances:
@@ -344,19 +354,11 @@ async fn a_wait_is_bounded(url: &str) {
     );
 }
 
-#[test]
-fn sqlite_bounds_a_wait() {
-    let runtime = multi_thread_runtime();
-    let (url, _dir) = sqlite("wait");
-    runtime.block_on(a_wait_is_bounded(&url));
-}
-
-#[test]
-fn postgres_bounds_a_wait() {
-    let postgres = Postgres::start("wait");
-    let runtime = multi_thread_runtime();
-    runtime.block_on(a_wait_is_bounded(&postgres.url()));
-}
+on_both_databases!(
+    sqlite_bounds_a_wait,
+    postgres_bounds_a_wait,
+    a_wait_is_bounded
+);
 
 #[test]
 fn a_stopped_postgres_is_transient_and_the_store_recovers() {

@@ -79,43 +79,26 @@ impl Postgres {
 
     /// One SQL statement's result, as `psql` prints it unaligned.
     pub fn query(&self, sql: &str) -> String {
-        let output = Command::new(self.bin.join("psql"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-p",
-                &self.port.to_string(),
-            ])
-            .args(["-d", "postgres", "-tAc", sql])
-            .output()
-            .expect("psql runs");
-        assert!(
-            output.status.success(),
-            "psql: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        let output = self.client("psql", &["-d", "postgres", "-tAc", sql]);
+        String::from_utf8_lossy(&output).into_owned()
     }
 
     /// `pg_dump` of the database: every byte a backup of it would hold.
     pub fn dump(&self) -> Vec<u8> {
-        let output = Command::new(self.bin.join("pg_dump"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-p",
-                &self.port.to_string(),
-                "postgres",
-            ])
+        self.client("pg_dump", &["postgres"])
+    }
+
+    /// What one of PostgreSQL's clients prints, connected as `postgres`.
+    fn client(&self, program: &str, args: &[&str]) -> Vec<u8> {
+        let port = self.port.to_string();
+        let output = Command::new(self.bin.join(program))
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-p", &port])
+            .args(args)
             .output()
-            .expect("pg_dump runs");
+            .unwrap_or_else(|error| panic!("{program} runs: {error}"));
         assert!(
             output.status.success(),
-            "pg_dump: {}",
+            "{program}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
         output.stdout
