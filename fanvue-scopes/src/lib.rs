@@ -169,31 +169,48 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
-#[cfg(feature = "actix-web")]
-pub mod actix;
-#[cfg(feature = "axum")]
-pub mod axum;
-pub mod bearer;
-#[cfg(feature = "client")]
-pub mod client;
-mod endpoint;
+// The files sit in folders by role, and the modules where users find
+// them: the core (what a scope, a set, a requirement, a handler and an
+// error are) at the top; `serve/`, guarding routes; `call/`, asking Fanvue
+// for scopes and calling it; `grant/`, the grant store; `testing/`, the
+// stand-in Fanvue.
 mod error;
-#[cfg(feature = "grant")]
-pub mod grant;
-mod guarded;
 mod handler;
-#[cfg(feature = "rmcp")]
-pub mod mcp;
-pub mod oauth;
-#[cfg(feature = "utoipa")]
-pub mod openapi;
 #[cfg(feature = "registry")]
 mod registry;
 mod requirement;
-mod response;
 mod scope;
 mod set;
+
+#[cfg(feature = "actix-web")]
+#[path = "serve/actix.rs"]
+pub mod actix;
+#[cfg(feature = "axum")]
+#[path = "serve/axum.rs"]
+pub mod axum;
+#[path = "serve/bearer.rs"]
+pub mod bearer;
+#[path = "serve/guarded.rs"]
+mod guarded;
+#[path = "serve/response.rs"]
+mod response;
+
+#[cfg(feature = "client")]
+#[path = "call/client.rs"]
+pub mod client;
+#[path = "call/endpoint.rs"]
+mod endpoint;
+#[path = "call/oauth.rs"]
+pub mod oauth;
+#[path = "call/step_up.rs"]
 pub mod step_up;
+
+#[cfg(feature = "grant")]
+pub mod grant;
+#[cfg(feature = "rmcp")]
+pub mod mcp;
+#[cfg(feature = "utoipa")]
+pub mod openapi;
 #[cfg(feature = "testing")]
 pub mod testing;
 

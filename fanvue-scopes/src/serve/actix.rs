@@ -21,7 +21,7 @@
 //! holding exactly that scope passes every route.
 //!
 //! ```no_run
-#![doc = include_str!("../examples/actix.rs")]
+#![doc = include_str!("../../examples/actix.rs")]
 //! ```
 //!
 //! [`RequireScopes`] is the low-level guard, for a scope or resource whose
