@@ -7,6 +7,8 @@
 //! served unguarded: the guard's share of a round trip is
 //! `guard_alone / round_trip`.
 
+#[path = "../fanvue-scopes/tests/support/mcp_sign_in.rs"]
+mod mcp_sign_in;
 #[path = "../fanvue-scopes/examples/mcp/tools.rs"]
 mod tools;
 
@@ -35,13 +37,20 @@ fn start() -> Server {
         let address = listener.local_addr().expect("an address");
         let fanvue = StandIn::start().await.expect("the stand-in");
         let base = format!("http://{address}");
-        let app = tools::app(&base, fanvue.clone(), &[]).expect("the app");
+        let database = std::env::temp_dir().join(format!("fanvue-mcp-bench-{}.sqlite3", std::process::id()));
+        let _ = std::fs::remove_file(&database);
+        let upstream =
+            tools::Upstream::stand_in(&fanvue, &base, &format!("sqlite://{}", database.display()))
+                .await
+                .expect("the upstream");
+        let app = tools::app(&base, &upstream, &[]).expect("the app");
         // Small SSE frames go out at once, not after a delayed ACK.
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
             let _ = tcp.set_nodelay(true);
         });
         tokio::spawn(async move { axum::serve(listener, app).await });
-        let token = fanvue.token(scopes![read:chat]);
+        // A token of the server's own, got as an MCP client gets one.
+        let token = mcp_sign_in::token(&base, &fanvue, scopes![read:chat]).await;
         // Kept alive with the server, for the whole run.
         std::mem::forget(fanvue);
         let url = format!("{base}/mcp");

@@ -6,6 +6,8 @@
 //! tool list showing each tool's scopes, and a tool served without the
 //! guard refusing every call.
 
+#[path = "support/mcp_sign_in.rs"]
+mod mcp_sign_in;
 #[path = "../examples/mcp/tools.rs"]
 mod tools;
 
@@ -106,7 +108,17 @@ fn call(tool: &str, id: u32) -> String {
 struct Server {
     address: SocketAddr,
     fanvue: StandIn,
-    _runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Server {
+    /// An access token of the server's own, for a user who allowed
+    /// `scopes`, got as an MCP client gets one.
+    fn token(&self, scopes: ScopeSet) -> String {
+        let base = format!("http://{}", self.address);
+        self.runtime
+            .block_on(mcp_sign_in::token(&base, &self.fanvue, scopes))
+    }
 }
 
 /// The example's app on a free port, with its stand-in Fanvue; `guarded`
@@ -124,10 +136,19 @@ fn start(guarded: bool) -> Server {
         let address = listener.local_addr().expect("an address");
         let fanvue = StandIn::start().await.expect("the stand-in");
         let base = format!("http://{address}");
+        let database = std::env::temp_dir().join(format!(
+            "fanvue-mcp-{}-{}.sqlite3",
+            std::process::id(),
+            address.port()
+        ));
+        let upstream =
+            tools::Upstream::stand_in(&fanvue, &base, &format!("sqlite://{}", database.display()))
+                .await
+                .expect("the upstream");
         let app = if guarded {
-            tools::app(&base, fanvue.clone(), &[]).expect("the app")
+            tools::app(&base, &upstream, &[]).expect("the app")
         } else {
-            tools::unguarded_app(&base, fanvue.clone()).expect("the app")
+            tools::unguarded_app(&base, &upstream).expect("the app")
         };
         tokio::spawn(async move { axum::serve(listener, app).await });
         (address, fanvue)
@@ -135,7 +156,7 @@ fn start(guarded: bool) -> Server {
     Server {
         address,
         fanvue,
-        _runtime: runtime,
+        runtime,
     }
 }
 
@@ -167,13 +188,17 @@ fn without_a_token_the_401_says_where_to_start() {
         document["scopes_supported"],
         serde_json::json!(["read:chat", "write:chat", "read:insights"])
     );
-    assert_eq!(document["authorization_servers"][0], server.fanvue.issuer());
+    // The authorization server is the MCP server's own: Fanvue is behind it.
+    assert_eq!(
+        document["authorization_servers"][0],
+        format!("http://{}", server.address)
+    );
 }
 
 #[test]
 fn a_call_the_token_covers_runs_and_one_it_does_not_is_403_before_it_runs() {
     let server = start(true);
-    let token = server.fanvue.token(scopes![read:chat]);
+    let token = server.token(scopes![read:chat]);
     let session = session(server.address, &token);
     let allowed = post(
         server.address,
@@ -210,7 +235,7 @@ fn a_call_the_token_covers_runs_and_one_it_does_not_is_403_before_it_runs() {
 #[test]
 fn send_message_keeps_a_hostile_fan_id_inside_its_endpoint() {
     let server = start(true);
-    let token = server.fanvue.token(scopes![write:chat]);
+    let token = server.token(scopes![write:chat]);
     let session = session(server.address, &token);
     let send = |fan: &str, id: u32| {
         let arguments = serde_json::json!({ "fan": fan, "text": "hi" });
@@ -255,7 +280,7 @@ fn send_message_keeps_a_hostile_fan_id_inside_its_endpoint() {
 #[test]
 fn hostile_bodies_get_clean_answers_and_run_no_tool() {
     let server = start(true);
-    let token = server.fanvue.token(scopes![read:chat]);
+    let token = server.token(scopes![read:chat]);
     let session = session(server.address, &token);
     let before = server.fanvue.requests();
     // A batch mixing an allowed and a refused call: refused whole.
@@ -341,7 +366,7 @@ fn hostile_bodies_get_clean_answers_and_run_no_tool() {
 #[test]
 fn tools_list_shows_each_tools_scopes_and_endpoints() {
     let server = start(true);
-    let token = server.fanvue.token(scopes![read:chat]);
+    let token = server.token(scopes![read:chat]);
     let session = session(server.address, &token);
     let listed = post(
         server.address,
@@ -369,7 +394,7 @@ fn tools_list_shows_each_tools_scopes_and_endpoints() {
 #[test]
 fn a_tool_served_without_the_guard_refuses_every_call() {
     let server = start(false);
-    let token = server.fanvue.token(ScopeSet::ALL);
+    let token = server.token(ScopeSet::ALL);
     let session = session(server.address, &token);
     let before = server.fanvue.requests();
     let answer = post(
@@ -572,7 +597,7 @@ fn a_route_handler_elsewhere_is_not_taken_for_a_tool_of_its_name() {
 #[test]
 fn a_foreign_origin_is_403_before_anything_else() {
     let server = start(true);
-    let token = server.fanvue.token(scopes![read:chat]);
+    let token = server.token(scopes![read:chat]);
     let from = |origin: &str, token: Option<&str>| {
         let mut head = format!(
             "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nOrigin: {origin}\r\n\
@@ -647,7 +672,7 @@ fn allowed_origins_are_compared_as_rfc_6454_says() {
 #[test]
 fn a_chunked_body_past_the_limit_is_413() {
     let server = start(true);
-    let token = server.fanvue.token(scopes![read:chat]);
+    let token = server.token(scopes![read:chat]);
     let head = format!(
         "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
          Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n\

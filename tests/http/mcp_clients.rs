@@ -1,17 +1,23 @@
-//! The Fanvue MCP server example (`fanvue-scopes/examples/mcp`) against an
-//! MCP client no one here wrote: rmcp's own client with its `auth` feature
-//! runs the whole loop the MCP authorization specification describes.
-//! `401` → discovery from the challenge's `resource_metadata` → authorize
-//! at the stand-in with a partial consent → `tools/list` → a call the token
-//! lacks a scope for → `403 insufficient_scope` → step-up (the client asks
-//! for what it has plus the tool's scope) → the call succeeds.
+//! The Fanvue MCP server example (`fanvue-scopes/examples/mcp`) against MCP
+//! clients no one here wrote, given nothing but its URL: rmcp's own client
+//! with its `auth` feature, and the official TypeScript SDK's. Each runs the
+//! whole loop the MCP authorization specification describes: `401` →
+//! discovery from the challenge's `resource_metadata` → the server's own
+//! authorization server → dynamic registration → authorize, through the
+//! server's consent page and the stand-in Fanvue's, with a partial consent
+//! → `tools/list` → a call the token lacks a scope for → `403
+//! insufficient_scope` → step-up (the client asks for what it has plus the
+//! tool's scope) through both consents → the call succeeds.
 
+#[path = "../../fanvue-scopes/tests/support/mcp_sign_in.rs"]
+mod mcp_sign_in;
 mod support;
 #[path = "../../fanvue-scopes/examples/mcp/tools.rs"]
 mod tools;
 
 use fanvue_scopes::scopes;
-use fanvue_scopes::testing::{Client, Consent, StandIn};
+use fanvue_scopes::testing::StandIn;
+use mcp_sign_in::Browser;
 use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
 use rmcp::transport::StreamableHttpClientTransport;
@@ -19,34 +25,35 @@ use rmcp::transport::auth::{
     AuthClient, AuthorizationManager, AuthorizationRequest, AuthorizationSession,
 };
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use support::redirected_to;
-
-const CLIENT_ID: &str = "rmcp-client";
-const SECRET: &str = "rmcp-secret";
 const CALLBACK: &str = "http://127.0.0.1:9/callback";
 
-/// The MCP example on a free port, with its stand-in Fanvue, where the
-/// client `id` is registered for `callback`: the server's `/mcp` URL.
-async fn serve_example(id: &str, secret: &str, callback: &str) -> (String, StandIn) {
+/// The MCP example on a free port, with its stand-in Fanvue behind it: the
+/// server's `/mcp` URL, all a client is given.
+async fn serve_example(name: &str) -> (String, StandIn) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a port");
     let address = listener.local_addr().expect("an address");
     let fanvue = StandIn::start().await.expect("the stand-in");
-    fanvue.register_client(Client::new(
-        id,
-        secret,
-        callback,
-        tools::REGISTRATION.allowed(),
+    let base = format!("http://{address}");
+    let database = std::env::temp_dir().join(format!(
+        "fanvue-mcp-clients-{name}-{}.sqlite3",
+        std::process::id()
     ));
-    let app = tools::app(&format!("http://{address}"), fanvue.clone(), &[]).expect("the app");
+    let _ = std::fs::remove_file(&database);
+    let upstream =
+        tools::Upstream::stand_in(&fanvue, &base, &format!("sqlite://{}", database.display()))
+            .await
+            .expect("the upstream");
+    let app = tools::app(&base, &upstream, &[]).expect("the app");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{address}/mcp"), fanvue)
+    (format!("{base}/mcp"), fanvue)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
-    let (url, fanvue) = serve_example(CLIENT_ID, SECRET, CALLBACK).await;
+    let (url, fanvue) = serve_example("rmcp").await;
+    let mut browser = Browser::default();
 
     // 1. No token: the server's 401 challenge.
     let refused = ().serve(StreamableHttpClientTransport::from_uri(url.as_str())).await;
@@ -56,27 +63,32 @@ async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
     let challenge = error.auth_challenge().expect("a challenge").to_owned();
     assert!(challenge.contains("resource_metadata="), "{challenge}");
 
-    // 2. Discovery from the challenge, and authorization with a partial
-    //    consent: the user allows chats, not insights.
-    fanvue.set_consent(Consent::Grant(scopes![read:chat, write:chat]));
+    // 2. Discovery from the challenge, dynamic registration, and
+    //    authorization with a partial consent: the user allows chats, not
+    //    insights.
     let mut manager = AuthorizationManager::new_allowing_private_addresses(url.as_str())
         .await
         .expect("a manager");
     let metadata = manager
         .resolve_metadata_from_challenge(Some(&challenge))
         .await
-        .expect("the protected resource metadata, then the stand-in's discovery");
+        .expect("the protected resource metadata, then the server's own");
     manager.set_metadata(metadata.metadata);
     let request = AuthorizationRequest::new(CALLBACK)
-        .with_preregistered_client(CLIENT_ID)
-        .with_client_secret(SECRET)
+        .with_client_name("rmcp's client")
         .with_challenge(challenge.clone())
         .with_initial_scope_selection();
     let session = AuthorizationSession::new(manager, request)
         .await
         .map_err(|(_, error)| error)
         .expect("an authorization session");
-    let callback = redirected_to(session.get_authorization_url()).await;
+    let callback = browser
+        .authorize(
+            session.get_authorization_url(),
+            &fanvue,
+            scopes![read:chat, write:chat],
+        )
+        .await;
     session
         .handle_callback_url(&callback)
         .await
@@ -121,8 +133,7 @@ async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
     assert_eq!(fanvue.requests(), before, "the tool never ran");
 
     // 5. Step-up: the client asks for what it has plus read:insights, the
-    //    user allows it, and the same call succeeds.
-    fanvue.set_consent(Consent::Grant(tools::REGISTRATION.allowed()));
+    //    user allows it on both pages, and the same call succeeds.
     let upgrade = manager
         .lock()
         .await
@@ -137,7 +148,9 @@ async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
         upgrade.contains("read%3Achat") || upgrade.contains("read:chat"),
         "keeps what it had: {upgrade}"
     );
-    let callback = redirected_to(&upgrade).await;
+    let callback = browser
+        .authorize(&upgrade, &fanvue, tools::REGISTRATION.allowed())
+        .await;
     let callback = rmcp::transport::auth::AuthorizationCallback::from_redirect_url(&callback)
         .expect("a callback");
     manager
@@ -170,12 +183,11 @@ fn the_typescript_sdk_steps_up_and_the_call_succeeds() {
     let clients = support::clients::typescript();
     let runtime = support::multi_thread_runtime();
     let callback = "http://127.0.0.1:9/ts-callback";
-    let (url, fanvue) =
-        runtime.block_on(serve_example("ts-sdk-client", "tsclientsecret", callback));
+    let (url, fanvue) = runtime.block_on(serve_example("ts-sdk"));
     // The server runs on the runtime's worker threads while Node runs.
     let output = std::process::Command::new("node")
         .arg(clients.join("mcp_loop.mjs"))
-        .args([&url, "ts-sdk-client", "tsclientsecret", callback])
+        .args([&url, callback])
         .output()
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -1,15 +1,20 @@
 //! A Fanvue MCP server in Rust: tools over Fanvue's API, each guarded by
 //! the scopes of the endpoints it calls, so an MCP client that was granted
-//! too little is refused with `403 insufficient_scope` and steps up.
+//! too little is refused with `403 insufficient_scope` and steps up. The
+//! server is the authorization server its MCP clients register with
+//! (`fanvue_scopes::mcp::auth`), and a Fanvue client behind it: a client
+//! connects with nothing but the URL it prints.
 //!
-//! `cargo run -p fanvue-scopes --example mcp --features rmcp,testing,reqwest`
-//! (or `PORT=8788 ..`), then point an MCP client at the URL it prints. A
-//! stand-in Fanvue (API and authorization server) runs in the same process;
-//! register the client it names (the stand-in has no dynamic client
-//! registration) with the redirect URI your client uses, given as
-//! `MCP_REDIRECT_URI` (default `http://127.0.0.1:6274/oauth/callback`, the
-//! MCP Inspector's). Web pages may call it from its own origin and those
-//! in `MCP_ALLOWED_ORIGINS` (comma-separated; default the Inspector's,
+//! `cargo run -p fanvue-scopes --example mcp --features mcp-auth,grant-sqlite,testing,reqwest`
+//! (or `PORT=8788 ..`). By default a stand-in Fanvue (API and authorization
+//! server) runs in the same process, with no network. With
+//! `FANVUE_CLIENT_ID`, `FANVUE_CLIENT_SECRET` and `MCP_PUBLIC_URL` (the
+//! server's public https URL, whose `/oauth/fanvue/callback` is registered
+//! for the app in the Fanvue developer area) it uses the real Fanvue, its
+//! state in `MCP_DATABASE_URL` (default `sqlite://target/mcp.sqlite3`),
+//! tokens sealed with `MCP_GRANT_KEYS` (`id:key`, the key 32 random bytes
+//! in base64). Web pages may call it from its own origin and those in
+//! `MCP_ALLOWED_ORIGINS` (comma-separated; default the MCP Inspector's,
 //! `http://localhost:6274,http://127.0.0.1:6274`); any other gets `403`.
 
 #[path = "../server/serve.rs"]
@@ -17,26 +22,51 @@ mod serve;
 #[path = "tools.rs"]
 mod tools;
 
-use fanvue_scopes::testing::{Client, StandIn};
+use fanvue_scopes::grant::{FanvueClient, GrantStore, Keys};
+use fanvue_scopes::testing::StandIn;
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = std::env::var("PORT").map_or(Ok(8788), |port| port.parse::<u16>())?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    let base_url = format!("http://{}", listener.local_addr()?);
-    let fanvue = StandIn::start().await?;
-    let redirect = std::env::var("MCP_REDIRECT_URI")
-        .unwrap_or_else(|_| "http://127.0.0.1:6274/oauth/callback".to_owned());
-    let secret = format!(
-        "{:x}",
-        std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8)
+    let local = format!("http://{}", listener.local_addr()?);
+    let real = (
+        std::env::var("FANVUE_CLIENT_ID"),
+        std::env::var("FANVUE_CLIENT_SECRET"),
+        std::env::var("MCP_PUBLIC_URL"),
     );
-    fanvue.register_client(Client::new(
-        "fanvue-mcp-example",
-        &secret,
-        &redirect,
-        tools::REGISTRATION.allowed(),
-    ));
+    let (base_url, upstream, _stand_in) = match real {
+        (Ok(client_id), Ok(secret), Ok(public)) => {
+            let public = public.trim_end_matches('/').to_owned();
+            let database = std::env::var("MCP_DATABASE_URL")
+                .unwrap_or_else(|_| "sqlite://target/mcp.sqlite3".to_owned());
+            let keys = Keys::parse(&std::env::var("MCP_GRANT_KEYS").map_err(|_| {
+                "set MCP_GRANT_KEYS (`id:key`, the key 32 random bytes in base64), which seals \
+                 the users' Fanvue tokens at rest"
+            })?)?;
+            let http = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(15))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?;
+            let store = GrantStore::builder(keys, FanvueClient::new(&client_id, &secret, http))
+                .connect(&database)
+                .await?;
+            let upstream = tools::Upstream {
+                store: Arc::new(store),
+                authorize_url: fanvue_scopes::oauth::AUTHORIZE_URL.to_owned(),
+                api_base_url: fanvue_scopes::oauth::API_BASE_URL.to_owned(),
+            };
+            (public, upstream, None)
+        }
+        _ => {
+            let fanvue = StandIn::start().await?;
+            std::fs::create_dir_all("target")?;
+            let database = format!("sqlite://target/mcp-example-{}.sqlite3", std::process::id());
+            let upstream = tools::Upstream::stand_in(&fanvue, &local, &database).await?;
+            (local, upstream, Some(fanvue))
+        }
+    };
     // Web pages allowed to call the server besides its own origin (the
     // MCP Inspector's, by default), comma-separated: any other is refused.
     let origins = std::env::var("MCP_ALLOWED_ORIGINS")
@@ -46,12 +76,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(str::trim)
         .filter(|o| !o.is_empty())
         .collect();
-    let app = tools::app(&base_url, fanvue.clone(), &origins)?;
+    let app = tools::app(&base_url, &upstream, &origins)?;
     println!("MCP server: {base_url}/mcp");
-    println!(
-        "authorization server: {} (client id fanvue-mcp-example, secret {secret}, redirect URI {redirect})",
-        fanvue.issuer()
-    );
     // Served as the other examples are: deadlines for request heads and
     // bodies, capped connections, `TCP_NODELAY` (small SSE frames go out
     // at once). An SSE stream outlives its request's deadline, which ends

@@ -1,20 +1,20 @@
 //! The Fanvue MCP server's tools and its HTTP app: each tool guarded by the
 //! scopes of the Fanvue endpoints it calls, rmcp's streamable HTTP service
-//! behind `fanvue_scopes::mcp::guard`, and the RFC 9728 metadata MCP
-//! clients discover the authorization server by. Shared by the example's
-//! `main.rs` and the tests that drive it with MCP clients.
+//! behind `fanvue_scopes::mcp::guard`, and the server as the authorization
+//! server its clients register with (`fanvue_scopes::mcp::auth`), Fanvue
+//! behind it: a tool calls Fanvue with the user's Fanvue token, never with
+//! the MCP client's. Shared by the example's `main.rs` and the tests that
+//! drive it with MCP clients.
 
 use axum::Router;
-use axum::extract::Request;
 use axum::http::header::CONTENT_TYPE;
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use fanvue_scopes::bearer::BearerError;
+use axum::middleware;
 use fanvue_scopes::client::{API_VERSION_HEADER, CallCheck, ScopeCheck};
+use fanvue_scopes::grant::{FanvueClient, GrantStore, Keys};
+use fanvue_scopes::mcp::auth::{AuthorizationServer, FanvueAccess};
 use fanvue_scopes::mcp::{self, ToolGuard};
 use fanvue_scopes::step_up::Registration;
-use fanvue_scopes::testing::StandIn;
+use fanvue_scopes::testing::{Client, StandIn};
 use fanvue_scopes::{Endpoint, Granted, ScopeSet, requires, scopes};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::Extension;
@@ -28,10 +28,6 @@ use std::sync::Arc;
 /// The scopes the MCP server is registered for in the Fanvue developer area.
 pub const REGISTRATION: Registration =
     Registration::new(scopes![read:self, read:chat, write:chat, read:insights]);
-
-/// The bearer token of the request, kept for calls to Fanvue.
-#[derive(Clone)]
-struct Token(String);
 
 #[derive(Clone)]
 pub struct FanvueTools {
@@ -109,8 +105,13 @@ impl FanvueTools {
         params: &[&str],
         json: Option<serde_json::Value>,
     ) -> Result<CallToolResult, ErrorData> {
-        let Some(Token(token)) = parts.extensions.get::<Token>() else {
-            return Err(ErrorData::internal_error("no token on the request", None));
+        // The user's Fanvue token, which the authorization server put on
+        // the request; never the MCP client's.
+        let Some(fanvue) = parts.extensions.get::<FanvueAccess>() else {
+            return Err(ErrorData::internal_error(
+                "no Fanvue access on the request",
+                None,
+            ));
         };
         let path = endpoint
             .path_with(params)
@@ -120,7 +121,7 @@ impl FanvueTools {
         let mut request = self
             .api
             .request(method, format!("{}{path}", self.base_url))
-            .bearer_auth(token)
+            .bearer_auth(fanvue.bearer())
             .header(API_VERSION_HEADER, fanvue_scopes::API_VERSION)
             .with_extension(granted);
         if let Some(json) = json {
@@ -151,16 +152,74 @@ impl ServerHandler for FanvueTools {
     }
 }
 
-/// The MCP app at `base_url` (where it is served), its tokens issued and
-/// introspected by `fanvue` (the stand-in, in the same process): `/mcp`
-/// behind the scope guard, called from no web page but its own origin and
-/// `origins`, and the protected resource metadata.
+/// Where the MCP server finds Fanvue, and keeps its state.
+pub struct Upstream {
+    /// The grant store: the server's registrations, codes and tokens, and
+    /// each user's Fanvue grant.
+    pub store: Arc<GrantStore>,
+    /// Fanvue's authorize URL.
+    pub authorize_url: String,
+    /// Fanvue's API.
+    pub api_base_url: String,
+}
+
+impl Upstream {
+    /// A stand-in Fanvue as upstream: the server registered there as an app
+    /// is in the Fanvue developer area, its callback at `base_url`, its
+    /// state in the database at `database`.
+    pub async fn stand_in(
+        fanvue: &StandIn,
+        base_url: &str,
+        database: &str,
+    ) -> Result<Upstream, Box<dyn std::error::Error>> {
+        let secret = format!("{:x}", u128::from_le_bytes(random_key()[..16].try_into()?));
+        fanvue.register_client(Client::new(
+            "fanvue-mcp-example",
+            &secret,
+            &format!("{base_url}/oauth/fanvue/callback"),
+            REGISTRATION.allowed(),
+        ));
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(15))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let client = FanvueClient::new("fanvue-mcp-example", &secret, http)
+            .with_endpoints(&fanvue.token_url(), &fanvue.revocation_url())?;
+        let store = GrantStore::builder(Keys::new("example", random_key())?, client)
+            .connect(database)
+            .await?;
+        Ok(Upstream {
+            store: Arc::new(store),
+            authorize_url: fanvue.authorize_url(),
+            api_base_url: fanvue.base_url(),
+        })
+    }
+}
+
+/// 32 random bytes from the standard library's randomly keyed hashers: a
+/// key for the stand-in's grants, which live as long as the process. With
+/// the real Fanvue, the keys come from the configuration.
+fn random_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    for (index, chunk) in key.chunks_mut(8).enumerate() {
+        let random = std::hash::BuildHasher::hash_one(
+            &std::collections::hash_map::RandomState::new(),
+            index,
+        );
+        chunk.copy_from_slice(&random.to_le_bytes());
+    }
+    key
+}
+
+/// The MCP app at `base_url` (where it is served): `/mcp` behind the
+/// server's own tokens and the scope guard, called from no web page but
+/// its own origin and `origins`, and the authorization server's routes.
 pub fn app(
     base_url: &str,
-    fanvue: StandIn,
+    upstream: &Upstream,
     origins: &[&str],
 ) -> Result<Router, Box<dyn std::error::Error>> {
-    build(base_url, fanvue, true, origins)
+    build(base_url, upstream, true, origins)
 }
 
 /// The same app without the scope guard: the mistake the tests show fails
@@ -168,21 +227,21 @@ pub fn app(
 #[allow(dead_code)]
 pub fn unguarded_app(
     base_url: &str,
-    fanvue: StandIn,
+    upstream: &Upstream,
 ) -> Result<Router, Box<dyn std::error::Error>> {
-    build(base_url, fanvue, false, &[])
+    build(base_url, upstream, false, &[])
 }
 
 fn build(
     base_url: &str,
-    fanvue: StandIn,
+    upstream: &Upstream,
     guarded: bool,
     origins: &[&str],
 ) -> Result<Router, Box<dyn std::error::Error>> {
     let origins =
         mcp::AllowedOrigins::new(std::iter::once(base_url).chain(origins.iter().copied()))?;
     let check =
-        ScopeCheck::with(CallCheck::new(ScopeSet::EMPTY).with_base_url(&fanvue.base_url())?);
+        ScopeCheck::with(CallCheck::new(ScopeSet::EMPTY).with_base_url(&upstream.api_base_url)?);
     let api = reqwest_middleware::ClientBuilder::new(
         reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(15))
@@ -192,14 +251,21 @@ fn build(
     .with(check)
     .build();
     let mut tool_router = FanvueTools::tool_router();
-    let metadata_url = format!("{base_url}/.well-known/oauth-protected-resource/mcp");
-    let guard = ToolGuard::new(&tool_router)?.with_resource_metadata(&metadata_url);
+    let tool_guard = ToolGuard::new(&tool_router)?;
     // A tool that needs an unticked scope fails the start, by name.
-    guard.check_registration(&REGISTRATION)?;
+    tool_guard.check_registration(&REGISTRATION)?;
+    let auth = AuthorizationServer::builder(
+        &format!("{base_url}/mcp"),
+        Arc::clone(&upstream.store),
+        &tool_guard,
+    )
+    .fanvue_authorize_url(&upstream.authorize_url)
+    .build()?;
+    let guard = tool_guard.with_resource_metadata(&auth.resource_metadata_url());
     guard.describe(&mut tool_router);
     let tools = FanvueTools {
         api,
-        base_url: fanvue.base_url().into(),
+        base_url: upstream.api_base_url.as_str().into(),
         tool_router,
     };
     let service = StreamableHttpService::new(
@@ -207,66 +273,16 @@ fn build(
         Arc::new(LocalSessionManager::default()),
         StreamableHttpServerConfig::default(),
     );
-    let metadata = fanvue_scopes::oauth::protected_resource_metadata_at(
-        &format!("{base_url}/mcp"),
-        &fanvue.issuer(),
-        guard.least_privilege(),
-    );
-    let authenticate = {
-        let fanvue = fanvue.clone();
-        move |mut request: Request, next: Next| {
-            let fanvue = fanvue.clone();
-            let metadata_url = metadata_url.clone();
-            async move {
-                let token = match fanvue_scopes::axum::bearer_token(request.headers()) {
-                    Ok(token) => token.to_owned(),
-                    // No token: the guard's 401 names where to start.
-                    Err(BearerError::Missing) => return next.run(request).await,
-                    Err(refused) => return refused.into_response(),
-                };
-                match fanvue.introspect(&token) {
-                    Some(granted) => {
-                        request.extensions_mut().insert(Granted(granted));
-                        request.extensions_mut().insert(Token(token));
-                        next.run(request).await
-                    }
-                    None => invalid_token(&metadata_url),
-                }
-            }
-        }
-    };
     // Route layers: a path that is no route is a plain 404, never a challenge.
     let mut mcp = Router::new().nest_service("/mcp", service);
     if guarded {
         mcp = mcp.route_layer(middleware::from_fn_with_state(guard, mcp::guard));
     }
     let mcp = mcp
-        .route_layer(middleware::from_fn(authenticate))
+        .route_layer(middleware::from_fn_with_state(
+            auth.clone(),
+            mcp::auth::authenticate,
+        ))
         .route_layer(middleware::from_fn_with_state(origins, mcp::check_origin));
-    let metadata = get(move || {
-        let metadata = metadata.clone();
-        async move { ([(CONTENT_TYPE, "application/json")], metadata) }
-    });
-    // RFC 9728 §3.1 puts the metadata of `{base_url}/mcp` at the path
-    // form; MCP clients that find no `resource_metadata` in the challenge
-    // try the root form after it, and `/mcp` is this origin's only resource.
-    Ok(Router::new()
-        .route(
-            "/.well-known/oauth-protected-resource/mcp",
-            metadata.clone(),
-        )
-        .route("/.well-known/oauth-protected-resource", metadata)
-        .merge(mcp))
-}
-
-/// `401 invalid_token`, naming the metadata: the client signs in again.
-fn invalid_token(metadata_url: &str) -> Response {
-    let challenge = format!("Bearer error=\"invalid_token\", resource_metadata=\"{metadata_url}\"");
-    let mut response = BearerError::InvalidToken.into_response();
-    if let Ok(value) = axum::http::HeaderValue::from_str(&challenge) {
-        response
-            .headers_mut()
-            .insert(axum::http::header::WWW_AUTHENTICATE, value);
-    }
-    response
+    Ok(auth.router().merge(mcp))
 }

@@ -144,6 +144,63 @@ pub fn protected_resource_metadata_at(
     json
 }
 
+/// Whether `requested` is the registered redirect URI `registered`: the
+/// same string, or, for a loopback IP literal over `http`, the same but
+/// for the port (RFC 8252 §7.3: a native app listens on whatever port
+/// the system gives it). As Hydra (fosite) reads it: `localhost` is a
+/// name, not a loopback IP, and is compared exactly (RFC 8252 §8.3).
+#[cfg(any(feature = "testing", feature = "mcp-auth"))]
+pub(crate) fn redirect_matches(registered: &str, requested: &str) -> bool {
+    if registered == requested {
+        return true;
+    }
+    let (Ok(registered), Ok(requested)) = (url::Url::parse(registered), url::Url::parse(requested))
+    else {
+        return false;
+    };
+    let loopback_ip = match requested.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    };
+    loopback_ip
+        && requested.scheme() == "http"
+        && registered.scheme() == "http"
+        && registered.host() == requested.host()
+        && registered.path() == requested.path()
+        && registered.query() == requested.query()
+        && registered.fragment().is_none()
+        && requested.fragment().is_none()
+        && requested.username().is_empty()
+        && requested.password().is_none()
+}
+
+/// The most characters of an `error_description`: a hostile parameter
+/// name in it is cut short.
+#[cfg(any(feature = "testing", feature = "mcp-auth"))]
+const MAX_DESCRIPTION_CHARS: usize = 200;
+
+/// `text` as an `error_description` may be (RFC 6749 §4.1.2.1, §5.2):
+/// printable ASCII but `"` and `\`. Every description the stand-in and
+/// the MCP authorization server send passes here, since some quote what
+/// the client sent: each character outside that set is shown as `?`, and a
+/// long one is cut short.
+#[cfg(any(feature = "testing", feature = "mcp-auth"))]
+pub(crate) fn error_description(text: &str) -> String {
+    let mut shown: String = text
+        .chars()
+        .take(MAX_DESCRIPTION_CHARS)
+        .map(|c| match c {
+            ' '..='~' if c != '"' && c != '\\' => c,
+            _ => '?',
+        })
+        .collect();
+    if text.chars().nth(MAX_DESCRIPTION_CHARS).is_some() {
+        shown.push_str("...");
+    }
+    shown
+}
+
 #[cfg(feature = "oauth2")]
 pub use self::oauth2_interop::{authorize_scope_list, token_response_scopes};
 

@@ -31,9 +31,10 @@ pub(super) struct Migration {
     pub(super) postgres: &'static [&'static str],
 }
 
-pub(super) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sqlite: &["CREATE TABLE fanvue_grants (
+pub(super) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sqlite: &["CREATE TABLE fanvue_grants (
         grant_key TEXT PRIMARY KEY NOT NULL,
         key_id TEXT NOT NULL,
         access_token BLOB NOT NULL,
@@ -43,7 +44,7 @@ pub(super) const MIGRATIONS: &[Migration] = &[Migration {
         subject TEXT,
         updated_at INTEGER NOT NULL
     )"],
-    postgres: &["CREATE TABLE fanvue_grants (
+        postgres: &["CREATE TABLE fanvue_grants (
         grant_key TEXT PRIMARY KEY NOT NULL,
         key_id TEXT NOT NULL,
         access_token BYTEA NOT NULL,
@@ -53,7 +54,122 @@ pub(super) const MIGRATIONS: &[Migration] = &[Migration {
         subject TEXT,
         updated_at BIGINT NOT NULL
     )"],
-}];
+    },
+    // The MCP authorization server's state (`mcp::auth`): the clients that
+    // registered, the authorizations on their way through Fanvue, codes,
+    // and its tokens, each secret stored only as a SHA-256 hash.
+    Migration {
+        version: 2,
+        sqlite: &[
+            "CREATE TABLE fanvue_mcp_clients (
+                client_id TEXT PRIMARY KEY NOT NULL,
+                secret_hash BLOB,
+                client_name TEXT NOT NULL,
+                redirect_uris TEXT NOT NULL,
+                registered_by TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                used_at INTEGER
+            )",
+            "CREATE TABLE fanvue_mcp_requests (
+                id_hash BLOB PRIMARY KEY NOT NULL,
+                client_id TEXT NOT NULL,
+                redirect_uri TEXT NOT NULL,
+                code_challenge TEXT NOT NULL,
+                client_state TEXT,
+                scopes TEXT NOT NULL,
+                browser_hash BLOB NOT NULL,
+                verifier BLOB NOT NULL,
+                key_id TEXT NOT NULL,
+                nonce TEXT NOT NULL,
+                approved INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            )",
+            "CREATE TABLE fanvue_mcp_codes (
+                code_hash BLOB PRIMARY KEY NOT NULL,
+                client_id TEXT NOT NULL,
+                redirect_uri TEXT NOT NULL,
+                code_challenge TEXT NOT NULL,
+                grant_key TEXT NOT NULL,
+                scopes TEXT NOT NULL,
+                family TEXT NOT NULL,
+                expires_at INTEGER NOT NULL,
+                used INTEGER NOT NULL
+            )",
+            "CREATE TABLE fanvue_mcp_tokens (
+                token_hash BLOB PRIMARY KEY NOT NULL,
+                kind TEXT NOT NULL,
+                family TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                grant_key TEXT NOT NULL,
+                scopes TEXT NOT NULL,
+                expires_at INTEGER NOT NULL,
+                spent_at INTEGER,
+                revoked INTEGER NOT NULL
+            )",
+            "CREATE INDEX fanvue_mcp_tokens_family ON fanvue_mcp_tokens (family)",
+            "CREATE TABLE fanvue_mcp_consents (
+                browser_hash BLOB NOT NULL,
+                client_id TEXT NOT NULL,
+                scopes TEXT NOT NULL,
+                PRIMARY KEY (browser_hash, client_id)
+            )",
+        ],
+        postgres: &[
+            "CREATE TABLE fanvue_mcp_clients (
+                client_id TEXT PRIMARY KEY NOT NULL,
+                secret_hash BYTEA,
+                client_name TEXT NOT NULL,
+                redirect_uris TEXT NOT NULL,
+                registered_by TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                used_at BIGINT
+            )",
+            "CREATE TABLE fanvue_mcp_requests (
+                id_hash BYTEA PRIMARY KEY NOT NULL,
+                client_id TEXT NOT NULL,
+                redirect_uri TEXT NOT NULL,
+                code_challenge TEXT NOT NULL,
+                client_state TEXT,
+                scopes TEXT NOT NULL,
+                browser_hash BYTEA NOT NULL,
+                verifier BYTEA NOT NULL,
+                key_id TEXT NOT NULL,
+                nonce TEXT NOT NULL,
+                approved BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL
+            )",
+            "CREATE TABLE fanvue_mcp_codes (
+                code_hash BYTEA PRIMARY KEY NOT NULL,
+                client_id TEXT NOT NULL,
+                redirect_uri TEXT NOT NULL,
+                code_challenge TEXT NOT NULL,
+                grant_key TEXT NOT NULL,
+                scopes TEXT NOT NULL,
+                family TEXT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                used BIGINT NOT NULL
+            )",
+            "CREATE TABLE fanvue_mcp_tokens (
+                token_hash BYTEA PRIMARY KEY NOT NULL,
+                kind TEXT NOT NULL,
+                family TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                grant_key TEXT NOT NULL,
+                scopes TEXT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                spent_at BIGINT,
+                revoked BIGINT NOT NULL
+            )",
+            "CREATE INDEX fanvue_mcp_tokens_family ON fanvue_mcp_tokens (family)",
+            "CREATE TABLE fanvue_mcp_consents (
+                browser_hash BYTEA NOT NULL,
+                client_id TEXT NOT NULL,
+                scopes TEXT NOT NULL,
+                PRIMARY KEY (browser_hash, client_id)
+            )",
+        ],
+    },
+];
 
 /// A constant of ours for PostgreSQL's advisory lock around migrations:
 /// instances starting together migrate one at a time.
@@ -62,7 +178,7 @@ const MIGRATION_LOCK: i64 = 0x6661_6e76_7565_0001;
 
 const COLUMNS: &str = "key_id, access_token, refresh_token, scopes, expires_at, subject";
 
-pub(super) enum Db {
+pub(crate) enum Db {
     #[cfg(feature = "grant-sqlite")]
     Sqlite(sqlx::SqlitePool),
     #[cfg(feature = "grant-postgres")]
@@ -417,7 +533,7 @@ impl Locked {
 /// A database error met while taking the lock: a wait past the bound
 /// (SQLite's `SQLITE_BUSY`, PostgreSQL's `lock_not_available`, no free
 /// connection in time) is [`GrantError::Busy`]; anything else is the store's.
-fn lock_error(error: sqlx::Error) -> GrantError {
+pub(super) fn lock_error(error: sqlx::Error) -> GrantError {
     let busy = match &error {
         sqlx::Error::PoolTimedOut => true,
         sqlx::Error::Database(database) => database.code().is_some_and(|code| {

@@ -5,15 +5,50 @@
 
 use super::Grant;
 use crate::ScopeSet;
-use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::basic::{
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
+    BasicTokenIntrospectionResponse, BasicTokenType,
+};
 use oauth2::{
-    ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, HttpRequest, HttpResponse,
-    RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
+    AuthorizationCode, ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, HttpRequest,
+    HttpResponse, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use std::fmt;
 
-type Oauth =
-    BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+/// A token response's `id_token`, which OpenID Connect adds.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
+pub(crate) struct IdToken {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) id_token: Option<String>,
+}
+
+impl oauth2::ExtraTokenFields for IdToken {}
+
+/// Fanvue's token response.
+pub(crate) type FanvueTokenResponse = StandardTokenResponse<IdToken, BasicTokenType>;
+
+/// The `oauth2` crate's client for Fanvue, before its endpoints are set.
+type Unset = oauth2::Client<
+    BasicErrorResponse,
+    FanvueTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+>;
+
+type Oauth = oauth2::Client<
+    BasicErrorResponse,
+    FanvueTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
 
 /// The app as a client of Fanvue's authorization server, for the grant
 /// store's refreshes and revocations: its credentials, Fanvue's token and
@@ -59,7 +94,7 @@ impl FanvueClient {
         // Both are `scopes.toml`'s https URLs, which the macros checked
         // parse; were one not to, every refresh would say so.
         FanvueClient {
-            oauth: BasicClient::new(ClientId::new(client_id.to_owned()))
+            oauth: Unset::new(ClientId::new(client_id.to_owned()))
                 .set_client_secret(ClientSecret::new(client_secret.to_owned()))
                 .set_token_uri_option(TokenUrl::new(crate::oauth::TOKEN_URL.to_owned()).ok())
                 .set_revocation_url_option(None),
@@ -83,6 +118,37 @@ impl FanvueClient {
         Ok(self)
     }
 
+    /// The app's client id at Fanvue.
+    pub(crate) fn client_id(&self) -> &str {
+        self.oauth.client_id().as_str()
+    }
+
+    /// Exchanges an authorization code (RFC 6749 §4.1.3) with its PKCE
+    /// verifier, for the redirect URI it was asked with.
+    pub(crate) async fn exchange_code(
+        &self,
+        code: &str,
+        verifier: &str,
+        redirect_uri: &str,
+        now: u64,
+    ) -> Refreshed {
+        let redirect = match RedirectUrl::new(redirect_uri.to_owned()) {
+            Ok(redirect) => redirect,
+            Err(error) => return Refreshed::Refused(error.to_string()),
+        };
+        let request = match self
+            .oauth
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+        {
+            Ok(request) => request
+                .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()))
+                .set_redirect_uri(std::borrow::Cow::Owned(redirect)),
+            Err(error) => return Refreshed::Refused(error.to_string()),
+        };
+        let answer = request.request_async(&self.http).await;
+        sorted(answer, now, |grant| grant)
+    }
+
     /// Refreshes with `refresh_token`, for a grant that held `scopes`.
     pub(crate) async fn refresh(
         &self,
@@ -95,36 +161,18 @@ impl FanvueClient {
             Ok(request) => request,
             Err(error) => return Refreshed::Refused(error.to_string()),
         };
-        match request.request_async(&self.http).await {
-            Ok(response) => {
-                let mut grant = Grant::from_oauth2_at(&response, now);
-                // A refresh may leave out what did not change (RFC 6749
-                // §5.1, §6).
-                if response.scopes().is_none() {
-                    grant.scopes = scopes;
-                }
-                if grant.refresh_token.is_none() {
-                    grant.refresh_token = Some(refresh_token.to_owned());
-                }
-                Refreshed::Renewed(grant)
+        let answer = request.request_async(&self.http).await;
+        sorted(answer, now, |mut grant| {
+            // A refresh may leave out what did not change (RFC 6749 §5.1,
+            // §6): the scopes, the refresh token.
+            if grant.scopes.is_empty() {
+                grant.scopes = scopes;
             }
-            Err(RequestTokenError::ServerResponse(error)) => {
-                let said = match error.error_description() {
-                    Some(description) => format!("{}: {description}", error.error()),
-                    None => error.error().to_string(),
-                };
-                if *error.error() == BasicErrorResponseType::InvalidGrant {
-                    Refreshed::Dead(said)
-                } else {
-                    Refreshed::Refused(said)
-                }
+            if grant.refresh_token.is_none() {
+                grant.refresh_token = Some(refresh_token.to_owned());
             }
-            Err(RequestTokenError::Request(error)) => Refreshed::Transient(error.to_string()),
-            Err(RequestTokenError::Parse(_, _)) => {
-                Refreshed::Transient("Fanvue's token response could not be read".to_owned())
-            }
-            Err(RequestTokenError::Other(said)) => Refreshed::Transient(said),
-        }
+            grant
+        })
     }
 
     /// Revokes `token` at Fanvue (RFC 7009): a refresh token, which ends
@@ -172,6 +220,44 @@ impl FanvueClient {
                 crate::error::Shown(&said)
             )))
         }
+    }
+}
+
+/// A token request's answer, sorted: new tokens (`completed` fills in
+/// what the response left out), a dead grant, a refusal of the app, or no
+/// answer.
+fn sorted(
+    answer: Result<FanvueTokenResponse, RequestTokenError<Unanswered, BasicErrorResponse>>,
+    now: u64,
+    completed: impl FnOnce(Grant) -> Grant,
+) -> Refreshed {
+    match answer {
+        Ok(response) => {
+            let mut grant = Grant::from_oauth2_at(&response, now);
+            if let Some(id_token) = &response.extra_fields().id_token {
+                grant.subject = super::subject_of(id_token).ok();
+            }
+            if response.scopes().is_none() {
+                grant.scopes = crate::ScopeSet::EMPTY;
+            }
+            Refreshed::Renewed(completed(grant))
+        }
+        Err(RequestTokenError::ServerResponse(error)) => {
+            let said = match error.error_description() {
+                Some(description) => format!("{}: {description}", error.error()),
+                None => error.error().to_string(),
+            };
+            if *error.error() == BasicErrorResponseType::InvalidGrant {
+                Refreshed::Dead(said)
+            } else {
+                Refreshed::Refused(said)
+            }
+        }
+        Err(RequestTokenError::Request(error)) => Refreshed::Transient(error.to_string()),
+        Err(RequestTokenError::Parse(_, _)) => {
+            Refreshed::Transient("Fanvue's token response could not be read".to_owned())
+        }
+        Err(RequestTokenError::Other(said)) => Refreshed::Transient(said),
     }
 }
 

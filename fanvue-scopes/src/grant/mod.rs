@@ -55,13 +55,15 @@ mod cache;
 mod db;
 mod fanvue;
 mod seal;
+pub(crate) mod sql;
 
 pub use fanvue::FanvueClient;
+pub(crate) use fanvue::Refreshed;
 pub use seal::{InvalidKeys, Keys};
 
 use crate::{Granted, ScopeSet};
 use db::{Db, MIGRATIONS, Migration, Row};
-use fanvue::{Refreshed, Revocation};
+use fanvue::Revocation;
 use oauth2::TokenResponse as _;
 use seal::SealError;
 use std::collections::HashMap;
@@ -655,6 +657,26 @@ impl GrantStore {
         Ok(moved)
     }
 
+    /// The database, for what keeps its state beside the grants.
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The keys that seal at rest.
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// The app as Fanvue's client.
+    pub(crate) fn fanvue(&self) -> &FanvueClient {
+        &self.fanvue
+    }
+
+    /// How long a request waits for another's lock.
+    pub(crate) fn wait(&self) -> Duration {
+        self.wait
+    }
+
     fn fresh(&self, row: &Row, now: u64) -> bool {
         u64::try_from(row.expires_at)
             .is_ok_and(|expires_at| expires_at >= now.saturating_add(self.margin.as_secs()))
@@ -840,26 +862,33 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("a folder");
         let url = format!("sqlite://{}", dir.join("grants.sqlite3").display());
         runtime.block_on(async {
+            // The version before this one's last migration.
             let earlier = builder()
-                .connect_migrating(&url, MIGRATIONS)
+                .connect_migrating(&url, &MIGRATIONS[..MIGRATIONS.len() - 1])
                 .await
-                .expect("the store as it is");
+                .expect("the store as an earlier version left it");
             earlier.put("user", &grant()).await.expect("kept");
             drop(earlier);
-            // The next version adds a column: the grant is still there.
-            const NEXT: Migration = Migration {
-                version: 2,
+            // This version: the grant is still there.
+            let now = builder().connect(&url).await.expect("migrated");
+            assert_eq!(now.token("user").await.expect("kept").secret(), "at-1");
+            drop(now);
+            // A next version adds a column: the grant is still there.
+            let known = MIGRATIONS.len() as i64;
+            let next_version = [Migration {
+                version: known + 1,
                 sqlite: &["ALTER TABLE fanvue_grants ADD COLUMN note TEXT"],
                 postgres: &["ALTER TABLE fanvue_grants ADD COLUMN note TEXT"],
-            };
-            let next: Vec<Migration> = vec![
-                Migration {
-                    version: 1,
-                    sqlite: MIGRATIONS[0].sqlite,
-                    postgres: MIGRATIONS[0].postgres,
-                },
-                NEXT,
-            ];
+            }];
+            let next: Vec<&Migration> = MIGRATIONS.iter().chain(&next_version).collect();
+            let next: Vec<Migration> = next
+                .into_iter()
+                .map(|m| Migration {
+                    version: m.version,
+                    sqlite: m.sqlite,
+                    postgres: m.postgres,
+                })
+                .collect();
             let later = builder()
                 .connect_migrating(&url, &next)
                 .await
@@ -868,10 +897,10 @@ mod tests {
             assert_eq!(token.secret(), "at-1");
             assert_eq!(token.scopes(), crate::scopes![read:chat]);
             drop(later);
-            // Opened again by this version, which knows only version 1.
+            // Opened again by this version, which knows one version less.
             let refused = builder().connect(&url).await.expect_err("a newer schema");
             assert!(
-                matches!(refused, GrantError::NewerSchema { found: 2, known: 1 }),
+                matches!(refused, GrantError::NewerSchema { found, known: k } if found == known + 1 && k == known),
                 "{refused}"
             );
             // Opening twice changes nothing.

@@ -217,7 +217,7 @@ pub(super) async fn authorize(State(shared): State<Shared>, RawQuery(query): Raw
         client
             .redirect_uris
             .iter()
-            .any(|known| redirect_matches(known, uri))
+            .any(|known| crate::oauth::redirect_matches(known, uri))
     }) else {
         return error_page("the redirect_uri is not one registered for this client");
     };
@@ -229,7 +229,10 @@ pub(super) async fn authorize(State(shared): State<Shared>, RawQuery(query): Raw
             redirect_uri,
             &[
                 ("error", error),
-                ("error_description", &error_description(description)),
+                (
+                    "error_description",
+                    &crate::oauth::error_description(description),
+                ),
             ],
             state.as_deref(),
             &issuer,
@@ -902,7 +905,7 @@ fn basic_credentials(value: &HeaderValue) -> Option<(String, String)> {
 
 /// RFC 6749 §5.2.
 fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
-    let description = error_description(description);
+    let description = crate::oauth::error_description(description);
     let body = serde_json::json!({ "error": error, "error_description": description });
     let mut response = (
         status,
@@ -920,59 +923,6 @@ fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
         );
     }
     response
-}
-
-/// The most characters of an `error_description`: a hostile parameter
-/// name in it is cut short.
-const MAX_DESCRIPTION_CHARS: usize = 200;
-
-/// `text` as an `error_description` may be (RFC 6749 §4.1.2.1, §5.2):
-/// printable ASCII but `"` and `\`. Every description the stand-in sends
-/// passes here, since some quote what the client sent: each character
-/// outside that set is shown as `?`, and a long one is cut short.
-pub(super) fn error_description(text: &str) -> String {
-    let mut shown: String = text
-        .chars()
-        .take(MAX_DESCRIPTION_CHARS)
-        .map(|c| match c {
-            ' '..='~' if c != '"' && c != '\\' => c,
-            _ => '?',
-        })
-        .collect();
-    if text.chars().nth(MAX_DESCRIPTION_CHARS).is_some() {
-        shown.push_str("...");
-    }
-    shown
-}
-
-/// Whether `requested` is the registered redirect URI `registered`: the
-/// same string, or, for a loopback IP literal over `http`, the same but
-/// for the port (RFC 8252 §7.3: a native app listens on whatever port
-/// the system gives it). As Hydra (fosite) reads it: `localhost` is a
-/// name, not a loopback IP, and is compared exactly (RFC 8252 §8.3).
-fn redirect_matches(registered: &str, requested: &str) -> bool {
-    if registered == requested {
-        return true;
-    }
-    let (Ok(registered), Ok(requested)) = (url::Url::parse(registered), url::Url::parse(requested))
-    else {
-        return false;
-    };
-    let loopback_ip = match requested.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        _ => false,
-    };
-    loopback_ip
-        && requested.scheme() == "http"
-        && registered.scheme() == "http"
-        && registered.host() == requested.host()
-        && registered.path() == requested.path()
-        && registered.query() == requested.query()
-        && registered.fragment().is_none()
-        && requested.fragment().is_none()
-        && requested.username().is_empty()
-        && requested.password().is_none()
 }
 
 fn invalid_grant(description: &str) -> Response {

@@ -1,10 +1,12 @@
 // The official MCP TypeScript SDK's client against the Fanvue MCP example,
-// as a real agent host would run it: 401, discovery, authorization at the
-// stand-in with a partial consent (read:insights unticked on its page),
-// tools/list, a call refused with 403 insufficient_scope, the SDK's own
-// step-up, a second consent, and the call succeeding.
+// as a real agent host would run it, given nothing but the server's URL:
+// 401, discovery of the server's own authorization server, dynamic client
+// registration, authorization through the server's consent page and the
+// stand-in Fanvue's with a partial consent (read:insights unticked on
+// Fanvue's page), tools/list, a call refused with 403 insufficient_scope,
+// the SDK's own step-up through both pages again, and the call succeeding.
 //
-//   node mcp_loop.mjs MCP_URL CLIENT_ID CLIENT_SECRET REDIRECT_URI
+//   node mcp_loop.mjs MCP_URL REDIRECT_URI
 //
 // Prints one line per step; exits non-zero at the first that fails.
 
@@ -13,7 +15,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { randomBytes } from 'node:crypto';
 
-const [url, clientId, clientSecret, redirectUri] = process.argv.slice(2);
+const [url, redirectUri] = process.argv.slice(2);
 
 function check(condition, what) {
   if (!condition) {
@@ -26,16 +28,18 @@ function check(condition, what) {
 /** Keeps what an agent host keeps between runs, in memory. */
 class Provider {
   constructor() {
+    this.client = undefined;
     this.savedTokens = undefined;
     this.verifier = undefined;
     this.authorizationUrl = undefined;
   }
   get redirectUrl() { return redirectUri; }
   get clientMetadata() {
-    return { client_name: 'ts-sdk-client', redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] };
+    return { client_name: 'ts-sdk-client', redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
   }
   state() { return randomBytes(16).toString('hex'); }
-  clientInformation() { return { client_id: clientId, client_secret: clientSecret }; }
+  clientInformation() { return this.client; }
+  saveClientInformation(client) { this.client = client; }
   tokens() { return this.savedTokens; }
   saveTokens(tokens) { this.savedTokens = tokens; }
   redirectToAuthorization(authorizationUrl) { this.authorizationUrl = authorizationUrl; }
@@ -43,21 +47,41 @@ class Provider {
   codeVerifier() { return this.verifier; }
 }
 
-/** Opens the authorize URL as a browser, submits the consent form with every
- * scope ticked but `untick`, and returns the code from the redirect. */
+/** A browser's cookie for the MCP server's pages, kept between sign-ins. */
+let cookie;
+
+/** Opens the authorize URL as a browser: the MCP server's consent page
+ * (allowed; skipped when this browser allowed the client before), then the
+ * stand-in Fanvue's, submitted with every scope ticked but `untick`, then
+ * the server's callback; returns the code it gives the client. */
 async function consent(authorizationUrl, untick) {
-  const page = await fetch(authorizationUrl, { redirect: 'manual' });
-  check(page.status === 200, 'the authorize URL shows the consent page');
+  const headers = () => (cookie ? { cookie } : {});
+  let answer = await fetch(authorizationUrl, { redirect: 'manual', headers: headers() });
+  const set = answer.headers.get('set-cookie');
+  if (set) cookie = set.split(';')[0];
+  if (answer.status === 200) {
+    const html = await answer.text();
+    check(html.includes('unverified'), "the server's consent page says the client registered itself");
+    const request = /name="request" value="([^"]+)"/.exec(html)[1];
+    const form = new URLSearchParams([['request', request], ['decision', 'allow']]);
+    answer = await fetch(new URL('/oauth/consent', authorizationUrl), { method: 'POST', body: form, redirect: 'manual', headers: headers() });
+  }
+  check(answer.status === 302, 'the MCP server sends the browser on to Fanvue');
+  const fanvue = answer.headers.get('location');
+  const page = await fetch(fanvue, { redirect: 'manual' });
+  check(page.status === 200, "Fanvue's authorize URL shows its consent page");
   const html = await page.text();
   const request = /name="request" value="([^"]+)"/.exec(html)[1];
   const scopes = [...html.matchAll(/name="scope" value="([^"]+)"/g)].map((m) => m[1]);
   const form = new URLSearchParams([['request', request], ['decision', 'allow']]);
   for (const scope of scopes) if (scope !== untick) form.append('scope', scope);
-  const answer = await fetch(new URL('/oauth2/consent', authorizationUrl), { method: 'POST', body: form, redirect: 'manual' });
-  check(answer.status === 302, 'the consent redirects to the client');
-  const callback = new URL(answer.headers.get('location'));
-  check(callback.searchParams.get('iss') !== null, 'the response names its issuer (RFC 9207)');
-  return callback.searchParams.get('code');
+  const back = await fetch(new URL('/oauth2/consent', fanvue), { method: 'POST', body: form, redirect: 'manual' });
+  check(back.status === 302, "Fanvue's consent redirects to the MCP server");
+  const callback = await fetch(back.headers.get('location'), { redirect: 'manual', headers: headers() });
+  check(callback.status === 302, 'the MCP server redirects to the client');
+  const location = new URL(callback.headers.get('location'));
+  check(location.searchParams.get('iss') !== null, 'the response names its issuer (RFC 9207)');
+  return location.searchParams.get('code');
 }
 
 const provider = new Provider();
@@ -70,6 +94,7 @@ try {
   check(error instanceof UnauthorizedError, 'the server asks for a token (401), the SDK discovers where');
 }
 check(provider.authorizationUrl !== undefined, 'the SDK built an authorize URL');
+check(provider.client?.client_id !== undefined, 'the SDK registered itself (RFC 7591)');
 await transport.finishAuth(await consent(provider.authorizationUrl, 'read:insights'));
 check(!provider.savedTokens.scope.split(' ').includes('read:insights'), 'the token lacks read:insights');
 

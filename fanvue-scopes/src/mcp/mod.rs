@@ -62,6 +62,9 @@
 //! # Ok::<(), fanvue_scopes::mcp::UnknownRequirement>(())
 //! ```
 
+#[cfg(feature = "mcp-auth")]
+pub mod auth;
+
 use crate::error::granted_from;
 use crate::step_up::{Lacking, Registration};
 use crate::{Granted, Handler, InsufficientScope, Requirement, ScopeSet, least_privilege};
