@@ -106,6 +106,7 @@
 //! | `rmcp` | no | rmcp 3 ([`mcp`]): `#[requires]` on MCP tools, [`Granted`] as a tool parameter, and [`mcp::guard`], which answers a `tools/call` the token can't make with `403 insufficient_scope` before the tool runs (implies `registry` and `axum`) |
 //! | `grant-sqlite` | no | [`grant::GrantStore`] in SQLite (sqlx): each user's Fanvue tokens sealed at rest (XChaCha20-Poly1305), refreshed once per rotation across every process that shares the file, with typed failures |
 //! | `grant-postgres` | no | the same in PostgreSQL, for several machines |
+//! | `mcp-auth` | no | [`mcp::auth`]: the MCP server as the authorization server its clients register with (dynamic registration, its own consent and tokens, stored as hashes), Fanvue behind it and the users' Fanvue grants in the grant store; with `grant-sqlite` or `grant-postgres` (implies `rmcp`) |
 //! | `testing` | no | [`testing::StandIn`], a stand-in Fanvue on 127.0.0.1 (axum and tokio): the API, and the authorization server with consent, PKCE and rotating refresh tokens, for an app's tests |
 //!
 //! On docs.rs every item behind a feature carries a badge that names it.
@@ -159,6 +160,8 @@
     doc = "[`client::ScopeCheck`]: crate#feature-flags"
 )]
 #![cfg_attr(not(feature = "rmcp"), doc = "[`mcp`]: crate#feature-flags")]
+#![cfg_attr(not(feature = "grant"), doc = "[`grant::GrantStore`]: crate#feature-flags")]
+#![cfg_attr(not(feature = "mcp-auth"), doc = "[`mcp::auth`]: crate#feature-flags")]
 #![cfg_attr(not(feature = "rmcp"), doc = "[`mcp::guard`]: crate#feature-flags")]
 #![cfg_attr(
     not(feature = "testing"),
