@@ -160,7 +160,10 @@
     doc = "[`client::ScopeCheck`]: crate#feature-flags"
 )]
 #![cfg_attr(not(feature = "rmcp"), doc = "[`mcp`]: crate#feature-flags")]
-#![cfg_attr(not(feature = "grant"), doc = "[`grant::GrantStore`]: crate#feature-flags")]
+#![cfg_attr(
+    not(feature = "grant"),
+    doc = "[`grant::GrantStore`]: crate#feature-flags"
+)]
 #![cfg_attr(not(feature = "mcp-auth"), doc = "[`mcp::auth`]: crate#feature-flags")]
 #![cfg_attr(not(feature = "rmcp"), doc = "[`mcp::guard`]: crate#feature-flags")]
 #![cfg_attr(

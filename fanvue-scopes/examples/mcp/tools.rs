@@ -11,7 +11,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::middleware;
 use fanvue_scopes::client::{API_VERSION_HEADER, CallCheck, ScopeCheck};
 use fanvue_scopes::grant::{FanvueClient, GrantStore, Keys};
-use fanvue_scopes::mcp::auth::{AuthorizationServer, FanvueAccess};
+use fanvue_scopes::mcp::auth::{AuthorizationServer, AuthorizationServerBuilder, FanvueAccess};
 use fanvue_scopes::mcp::{self, ToolGuard};
 use fanvue_scopes::step_up::Registration;
 use fanvue_scopes::testing::{Client, StandIn};
@@ -166,16 +166,31 @@ pub struct Upstream {
 impl Upstream {
     /// A stand-in Fanvue as upstream: the server registered there as an app
     /// is in the Fanvue developer area, its callback at `base_url`, its
-    /// state in the database at `database`.
+    /// state in the database at `database`, sealed with a key of this
+    /// process's.
     pub async fn stand_in(
         fanvue: &StandIn,
         base_url: &str,
         database: &str,
     ) -> Result<Upstream, Box<dyn std::error::Error>> {
         let secret = format!("{:x}", u128::from_le_bytes(random_key()[..16].try_into()?));
+        let keys = Keys::new("example", random_key())?;
+        Upstream::stand_in_with(fanvue, base_url, database, keys, &secret).await
+    }
+
+    /// The same with the grant store's `keys` and the app's `secret` at
+    /// the stand-in given: a second server on the same database and
+    /// stand-in (a restart, another instance) reads what the first stored.
+    pub async fn stand_in_with(
+        fanvue: &StandIn,
+        base_url: &str,
+        database: &str,
+        keys: Keys,
+        secret: &str,
+    ) -> Result<Upstream, Box<dyn std::error::Error>> {
         fanvue.register_client(Client::new(
             "fanvue-mcp-example",
-            &secret,
+            secret,
             &format!("{base_url}/oauth/fanvue/callback"),
             REGISTRATION.allowed(),
         ));
@@ -183,11 +198,9 @@ impl Upstream {
             .timeout(std::time::Duration::from_secs(15))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        let client = FanvueClient::new("fanvue-mcp-example", &secret, http)
+        let client = FanvueClient::new("fanvue-mcp-example", secret, http)
             .with_endpoints(&fanvue.token_url(), &fanvue.revocation_url())?;
-        let store = GrantStore::builder(Keys::new("example", random_key())?, client)
-            .connect(database)
-            .await?;
+        let store = GrantStore::builder(keys, client).connect(database).await?;
         Ok(Upstream {
             store: Arc::new(store),
             authorize_url: fanvue.authorize_url(),
@@ -219,7 +232,17 @@ pub fn app(
     upstream: &Upstream,
     origins: &[&str],
 ) -> Result<Router, Box<dyn std::error::Error>> {
-    build(base_url, upstream, true, origins)
+    build(base_url, upstream, true, origins, |auth| auth)
+}
+
+/// The same app, its authorization server set up further by `tune`.
+#[allow(dead_code)]
+pub fn app_with(
+    base_url: &str,
+    upstream: &Upstream,
+    tune: impl FnOnce(AuthorizationServerBuilder) -> AuthorizationServerBuilder,
+) -> Result<Router, Box<dyn std::error::Error>> {
+    build(base_url, upstream, true, &[], tune)
 }
 
 /// The same app without the scope guard: the mistake the tests show fails
@@ -229,7 +252,7 @@ pub fn unguarded_app(
     base_url: &str,
     upstream: &Upstream,
 ) -> Result<Router, Box<dyn std::error::Error>> {
-    build(base_url, upstream, false, &[])
+    build(base_url, upstream, false, &[], |auth| auth)
 }
 
 fn build(
@@ -237,6 +260,7 @@ fn build(
     upstream: &Upstream,
     guarded: bool,
     origins: &[&str],
+    tune: impl FnOnce(AuthorizationServerBuilder) -> AuthorizationServerBuilder,
 ) -> Result<Router, Box<dyn std::error::Error>> {
     let origins =
         mcp::AllowedOrigins::new(std::iter::once(base_url).chain(origins.iter().copied()))?;
@@ -254,12 +278,14 @@ fn build(
     let tool_guard = ToolGuard::new(&tool_router)?;
     // A tool that needs an unticked scope fails the start, by name.
     tool_guard.check_registration(&REGISTRATION)?;
-    let auth = AuthorizationServer::builder(
-        &format!("{base_url}/mcp"),
-        Arc::clone(&upstream.store),
-        &tool_guard,
+    let auth = tune(
+        AuthorizationServer::builder(
+            &format!("{base_url}/mcp"),
+            Arc::clone(&upstream.store),
+            &tool_guard,
+        )
+        .fanvue_authorize_url(&upstream.authorize_url),
     )
-    .fanvue_authorize_url(&upstream.authorize_url)
     .build()?;
     let guard = tool_guard.with_resource_metadata(&auth.resource_metadata_url());
     guard.describe(&mut tool_router);

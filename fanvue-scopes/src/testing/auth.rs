@@ -711,6 +711,19 @@ fn refresh(
     issue(auth, shared, grant, answered, grant_id, true, now)
 }
 
+/// Revokes every grant of a client.
+pub(super) fn revoke_client_grants(auth: &mut AuthState, client_id: &str) {
+    for token in auth
+        .tokens
+        .values_mut()
+        .filter(|token| token.client_id == client_id)
+    {
+        token.revoked = true;
+    }
+    auth.refresh_tokens
+        .retain(|_, refresh| refresh.grant.client_id != client_id);
+}
+
 /// Revokes every token of a grant: its access tokens and refresh tokens.
 fn revoke_grant(auth: &mut AuthState, grant: u64) {
     for token in auth

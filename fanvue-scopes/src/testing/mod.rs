@@ -403,6 +403,13 @@ impl StandIn {
         self.shared.lock().token_endpoint.lifetime = Some(lifetime);
     }
 
+    /// Revokes every grant of the app `client_id`, as a user who removes
+    /// the app in their Fanvue account settings does: its access tokens
+    /// stop working, and its refresh tokens are `invalid_grant`.
+    pub fn revoke_client_grants(&self, client_id: &str) {
+        auth::revoke_client_grants(&mut self.shared.lock(), client_id);
+    }
+
     /// How many refresh tokens were exchanged for new tokens.
     pub fn refreshes(&self) -> usize {
         self.shared.lock().token_endpoint.refreshes

@@ -38,27 +38,33 @@ fn query(url: &str, name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-/// Registers a public client: its id.
-pub async fn register(base: &str) -> String {
-    let answer: serde_json::Value = http()
+/// Registers a client with `metadata`: the server's answer.
+pub async fn register_with(base: &str, metadata: serde_json::Value) -> serde_json::Value {
+    http()
         .post(format!("{base}/oauth/register"))
         .header("content-type", "application/json")
-        .body(
-            serde_json::json!({
-                "client_name": "a test client",
-                "redirect_uris": [CALLBACK],
-                "token_endpoint_auth_method": "none",
-                "grant_types": ["authorization_code", "refresh_token"],
-                "response_types": ["code"],
-            })
-            .to_string(),
-        )
+        .body(metadata.to_string())
         .send()
         .await
         .expect("registered")
         .json()
         .await
-        .expect("JSON");
+        .expect("JSON")
+}
+
+/// Registers a public client: its id.
+pub async fn register(base: &str) -> String {
+    let answer = register_with(
+        base,
+        serde_json::json!({
+            "client_name": "a test client",
+            "redirect_uris": [CALLBACK],
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+        }),
+    )
+    .await;
     answer["client_id"]
         .as_str()
         .expect("a client id")
@@ -136,7 +142,30 @@ pub async fn sign_in(
     client_id: &str,
     scopes: ScopeSet,
 ) -> serde_json::Value {
-    let http = http();
+    sign_in_asking(base, fanvue, client_id, &scopes.to_string(), scopes).await
+}
+
+/// The same, the client asking for `scope` (`offline_access` for a refresh
+/// token), the user allowing `allowed` at Fanvue.
+pub async fn sign_in_asking(
+    base: &str,
+    fanvue: &StandIn,
+    client_id: &str,
+    scope: &str,
+    allowed: ScopeSet,
+) -> serde_json::Value {
+    let code = code(base, fanvue, client_id, scope, allowed).await;
+    exchange(base, client_id, &code).await.1
+}
+
+/// The code the server gives the client after both consents.
+pub async fn code(
+    base: &str,
+    fanvue: &StandIn,
+    client_id: &str,
+    scope: &str,
+    allowed: ScopeSet,
+) -> String {
     let resource = format!("{base}/mcp");
     let mut authorize = url::Url::parse(&format!("{base}/oauth/authorize")).expect("a URL");
     authorize
@@ -144,20 +173,31 @@ pub async fn sign_in(
         .append_pair("response_type", "code")
         .append_pair("client_id", client_id)
         .append_pair("redirect_uri", CALLBACK)
-        .append_pair("scope", &scopes.to_string())
+        .append_pair("scope", scope)
         .append_pair("state", "client-state-123")
         .append_pair("code_challenge", CHALLENGE)
         .append_pair("code_challenge_method", "S256")
         .append_pair("resource", &resource);
     let back = Browser::default()
-        .authorize(authorize.as_str(), fanvue, scopes)
+        .authorize(authorize.as_str(), fanvue, allowed)
         .await;
     assert!(back.starts_with(CALLBACK), "{back}");
-    let code = query(&back, "code").unwrap_or_else(|| panic!("a code: {back}"));
-    http.post(format!("{base}/oauth/token"))
+    assert_eq!(query(&back, "state").as_deref(), Some("client-state-123"));
+    query(&back, "code").unwrap_or_else(|| panic!("a code: {back}"))
+}
+
+/// The token endpoint's answer to `code`, for a public client.
+pub async fn exchange(
+    base: &str,
+    client_id: &str,
+    code: &str,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let resource = format!("{base}/mcp");
+    let response = http()
+        .post(format!("{base}/oauth/token"))
         .form(&[
             ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
+            ("code", code),
             ("redirect_uri", CALLBACK),
             ("code_verifier", VERIFIER),
             ("client_id", client_id),
@@ -165,10 +205,9 @@ pub async fn sign_in(
         ])
         .send()
         .await
-        .expect("the token endpoint")
-        .json()
-        .await
-        .expect("JSON")
+        .expect("the token endpoint");
+    let status = response.status();
+    (status, response.json().await.unwrap_or_default())
 }
 
 /// An access token of the server's for a user who allowed `scopes`.

@@ -73,8 +73,9 @@ const REQUEST_LIFETIME: Duration = Duration::from_secs(600);
 /// How long a code of the server's lives.
 const CODE_LIFETIME: Duration = Duration::from_secs(60);
 /// How long after a refresh token was spent its client may present it
-/// again and get a pair of its own: two refreshes of one token at once.
-const REFRESH_GRACE: Duration = Duration::from_secs(30);
+/// again and get a pair of its own, by default: two refreshes of one token
+/// at once (two tabs, two processes of one client).
+pub const DEFAULT_REFRESH_GRACE: Duration = Duration::from_secs(30);
 /// How long a registration that was never used to get a token is kept.
 const UNUSED_REGISTRATION: Duration = Duration::from_secs(24 * 3600);
 
@@ -99,6 +100,7 @@ struct Inner {
     configured: Vec<ConfiguredClient>,
     registrations: clients::RateLimit,
     access: tokens::AccessCache,
+    refresh_grace: Duration,
 }
 
 impl fmt::Debug for AuthorizationServer {
@@ -137,6 +139,7 @@ pub struct AuthorizationServerBuilder {
     fanvue_authorize_url: String,
     configured: Vec<ConfiguredClient>,
     registrations_per_minute: u32,
+    refresh_grace: Duration,
 }
 
 impl fmt::Debug for AuthorizationServerBuilder {
@@ -173,6 +176,7 @@ impl AuthorizationServer {
             fanvue_authorize_url: oauth::AUTHORIZE_URL.to_owned(),
             configured: Vec::new(),
             registrations_per_minute: 20,
+            refresh_grace: DEFAULT_REFRESH_GRACE,
         }
     }
 
@@ -295,6 +299,14 @@ impl AuthorizationServerBuilder {
         self
     }
 
+    /// How long after a refresh token was spent its own client may spend
+    /// it again and get a working pair of its own; by default
+    /// [`DEFAULT_REFRESH_GRACE`]. Later, a reuse revokes the family.
+    pub fn refresh_grace(mut self, grace: Duration) -> Self {
+        self.refresh_grace = grace;
+        self
+    }
+
     /// The server, or why its MCP URL can't be a resource.
     pub fn build(self) -> Result<AuthorizationServer, InvalidResource> {
         let invalid = || InvalidResource(self.resource.clone());
@@ -316,6 +328,7 @@ impl AuthorizationServerBuilder {
             configured: self.configured,
             registrations: clients::RateLimit::new(self.registrations_per_minute),
             access: tokens::AccessCache::default(),
+            refresh_grace: self.refresh_grace,
         })))
     }
 }

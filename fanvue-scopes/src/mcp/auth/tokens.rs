@@ -491,7 +491,7 @@ async fn refresh(
     match row.maybe_int("spent_at").unwrap_or(Some(0)) {
         // Spent a moment ago by its own client: a second refresh of one
         // token at once (two tabs, two processes). It gets a pair too.
-        Some(spent) if now().saturating_sub(spent as u64) <= super::REFRESH_GRACE.as_secs() => {}
+        Some(spent) if now().saturating_sub(spent as u64) <= server.0.refresh_grace.as_secs() => {}
         // Spent long ago: a reuse, taken as theft; the family is revoked.
         Some(_) => {
             drop(tx);
