@@ -1,6 +1,7 @@
 //! The Fanvue MCP server example (`fanvue-scopes/examples/mcp`) against MCP
 //! clients no one here wrote, given nothing but its URL: rmcp's own client
-//! with its `auth` feature, and the official TypeScript SDK's. Each runs the
+//! with its `auth` feature, and the official TypeScript and Python SDKs'.
+//! Each runs the
 //! whole loop the MCP authorization specification describes: `401` →
 //! discovery from the challenge's `resource_metadata` → the server's own
 //! authorization server → dynamic registration → authorize, through the
@@ -194,5 +195,32 @@ fn the_typescript_sdk_steps_up_and_the_call_succeeds() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("ts-sdk: the whole loop passed"), "{stdout}");
+    drop(fanvue);
+}
+
+/// The official MCP Python SDK's client (PyPI `mcp`, installed by the test
+/// into a virtualenv from `clients/requirements.txt`) runs the same loop.
+/// On a 403 it authorizes again with only the challenge's scope: the server
+/// asks Fanvue for what the user already allowed the client too, so the
+/// client keeps read:chat.
+#[test]
+fn the_python_sdk_steps_up_and_the_call_succeeds() {
+    let python = support::clients::python();
+    let runtime = support::multi_thread_runtime();
+    let callback = "http://127.0.0.1:9/python-callback";
+    let (url, fanvue) = runtime.block_on(serve_example("python-sdk"));
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/mcp_python_loop.py");
+    // The server runs on the runtime's worker threads while Python runs.
+    let output = std::process::Command::new(python)
+        .args([script, &url, callback])
+        .output()
+        .expect("the virtualenv's python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("python-sdk: the whole loop passed"),
+        "{stdout}"
+    );
     drop(fanvue);
 }
