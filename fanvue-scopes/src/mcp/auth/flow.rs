@@ -557,7 +557,9 @@ fn redirect(location: &str) -> Response {
     }
 }
 
-/// A page of the server's own: never cached, never framed.
+/// A page of the server's own: never cached, never framed. No CSP
+/// `form-action`: the consent form's answer redirects to Fanvue or to the
+/// client, which browsers would hold to it (a browser test shows it).
 fn page_response(status: StatusCode, page: String) -> Response {
     (
         status,
@@ -567,7 +569,7 @@ fn page_response(status: StatusCode, page: String) -> Response {
             (X_FRAME_OPTIONS, "DENY"),
             (
                 CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
             ),
         ],
         page,
