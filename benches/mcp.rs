@@ -25,6 +25,9 @@ struct Server {
     url: String,
     token: String,
     session: String,
+    /// The server's authorization server, on the same store, for the
+    /// authentication's own work alone.
+    auth: fanvue_scopes::mcp::auth::AuthorizationServer,
 }
 
 use fanvue_scopes_benches::RUNTIME;
@@ -44,6 +47,15 @@ fn start() -> Server {
                 .await
                 .expect("the upstream");
         let app = tools::app(&base, &upstream, &[]).expect("the app");
+        let guard = fanvue_scopes::mcp::ToolGuard::new(&tools::FanvueTools::tool_router())
+            .expect("a guard");
+        let auth = fanvue_scopes::mcp::auth::AuthorizationServer::builder(
+            &format!("{base}/mcp"),
+            std::sync::Arc::clone(&upstream.store),
+            &guard,
+        )
+        .build()
+        .expect("the authorization server");
         // Small SSE frames go out at once, not after a delayed ACK.
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
             let _ = tcp.set_nodelay(true);
@@ -63,7 +75,12 @@ fn start() -> Server {
             .to_owned();
         let _ = initialized.bytes().await;
         let _ = post(&url, &token, Some(&session), r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
-        Server { url, token, session }
+        Server {
+            url,
+            token,
+            session,
+            auth,
+        }
     })
 }
 
@@ -112,9 +129,35 @@ static GUARD_ALONE: LazyLock<axum::Router> = LazyLock::new(|| {
         ))
 });
 
+/// The authentication with nothing behind it: the server's token looked
+/// up, the user's Fanvue token fetched from the grant store, both as the
+/// caches hold them across calls.
+static AUTHENTICATE_ALONE: LazyLock<axum::Router> = LazyLock::new(|| {
+    axum::Router::new()
+        .route("/mcp", axum::routing::post(|| async { "admitted" }))
+        .layer(axum::middleware::from_fn_with_state(
+            SERVER.auth.clone(),
+            fanvue_scopes::mcp::auth::authenticate,
+        ))
+});
+
 #[divan::bench(sample_count = 300, sample_size = 4)]
 fn round_trip() -> usize {
     round_trip_to(&SERVER)
+}
+
+#[divan::bench(sample_count = 300, sample_size = 400)]
+fn authenticate_alone() -> u16 {
+    use tower_service::Service;
+    let request = axum::http::Request::post("/mcp")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {}", SERVER.token))
+        .body(axum::body::Body::from(CALL))
+        .expect("a request");
+    let mut router = AUTHENTICATE_ALONE.clone();
+    let response = RUNTIME.block_on(router.call(request)).expect("infallible");
+    assert_eq!(response.status(), 200);
+    response.status().as_u16()
 }
 
 #[divan::bench(sample_count = 300, sample_size = 400)]
