@@ -9,10 +9,12 @@ use oauth2::basic::{
     BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
     BasicTokenIntrospectionResponse, BasicTokenType,
 };
+#[cfg(feature = "mcp-auth")]
+use oauth2::{AuthorizationCode, PkceCodeVerifier, RedirectUrl};
 use oauth2::{
-    AuthorizationCode, ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, HttpRequest,
-    HttpResponse, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
-    StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
+    ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, HttpRequest, HttpResponse,
+    RefreshToken, RequestTokenError, StandardRevocableToken, StandardTokenResponse, TokenResponse,
+    TokenUrl,
 };
 use std::fmt;
 
@@ -119,12 +121,14 @@ impl FanvueClient {
     }
 
     /// The app's client id at Fanvue.
+    #[cfg(feature = "mcp-auth")]
     pub(crate) fn client_id(&self) -> &str {
         self.oauth.client_id().as_str()
     }
 
     /// Exchanges an authorization code (RFC 6749 §4.1.3) with its PKCE
     /// verifier, for the redirect URI it was asked with.
+    #[cfg(feature = "mcp-auth")]
     pub(crate) async fn exchange_code(
         &self,
         code: &str,

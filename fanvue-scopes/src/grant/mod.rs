@@ -55,6 +55,7 @@ mod cache;
 mod db;
 mod fanvue;
 mod seal;
+#[cfg(feature = "mcp-auth")]
 pub(crate) mod sql;
 
 pub use fanvue::FanvueClient;
@@ -658,21 +659,25 @@ impl GrantStore {
     }
 
     /// The database, for what keeps its state beside the grants.
+    #[cfg(feature = "mcp-auth")]
     pub(crate) fn db(&self) -> &Db {
         &self.db
     }
 
     /// The keys that seal at rest.
+    #[cfg(feature = "mcp-auth")]
     pub(crate) fn keys(&self) -> &Keys {
         &self.keys
     }
 
     /// The app as Fanvue's client.
+    #[cfg(feature = "mcp-auth")]
     pub(crate) fn fanvue(&self) -> &FanvueClient {
         &self.fanvue
     }
 
     /// How long a request waits for another's lock.
+    #[cfg(feature = "mcp-auth")]
     pub(crate) fn wait(&self) -> Duration {
         self.wait
     }
