@@ -8,6 +8,8 @@
 
 #[path = "../../fanvue-scopes/tests/support/mcp_sign_in.rs"]
 mod mcp_sign_in;
+#[path = "support/postgres.rs"]
+mod postgres;
 #[path = "../../fanvue-scopes/examples/mcp/tools.rs"]
 #[allow(dead_code)] // The example's own entry points go unused here.
 mod tools;
@@ -41,12 +43,24 @@ fn keys() -> Keys {
 /// Serves the app on `port` (0: a free one) over `database`, with
 /// `fanvue` behind it and a one-second refresh grace.
 async fn serve(fanvue: &StandIn, database: &Path, port: u16) -> Server {
+    let url = format!("sqlite://{}", database.display());
+    let (base, task) = serve_on(fanvue, &url, port).await;
+    Server {
+        base,
+        database: database.to_path_buf(),
+        fanvue: fanvue.clone(),
+        task,
+    }
+}
+
+/// Serves the app on `port` over the database at `url`: its base URL and
+/// its task.
+async fn serve_on(fanvue: &StandIn, url: &str, port: u16) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .expect("a port");
     let base = format!("http://{}", listener.local_addr().expect("an address"));
-    let url = format!("sqlite://{}", database.display());
-    let upstream = tools::Upstream::stand_in_with(fanvue, &base, &url, keys(), SECRET)
+    let upstream = tools::Upstream::stand_in_with(fanvue, &base, url, keys(), SECRET)
         .await
         .expect("the upstream");
     let app = tools::app_with(&base, &upstream, |auth| {
@@ -58,12 +72,7 @@ async fn serve(fanvue: &StandIn, database: &Path, port: u16) -> Server {
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Server {
-        base,
-        database: database.to_path_buf(),
-        fanvue: fanvue.clone(),
-        task,
-    }
+    (base, task)
 }
 
 async fn start(name: &str) -> Server {
@@ -662,5 +671,55 @@ fn a_restart_loses_no_registration_and_no_token() {
         )
         .await;
         assert!(again["access_token"].is_string(), "{again}");
+    });
+}
+
+/// Two instances on one PostgreSQL, as behind a load balancer: a client
+/// registered and signed in at one uses its token, and refreshes it, at
+/// the other.
+#[test]
+fn two_instances_on_one_postgres_share_registrations_and_tokens() {
+    let postgres = postgres::Postgres::start("mcp-auth");
+    runtime().block_on(async {
+        let fanvue = StandIn::start().await.expect("the stand-in");
+        let (one, _one) = serve_on(&fanvue, &postgres.url(), 0).await;
+        let (two, _two) = serve_on(&fanvue, &postgres.url(), 0).await;
+        let client = register(&one).await;
+        let answer = sign_in_asking(
+            &one,
+            &fanvue,
+            &client,
+            "offline_access read:chat",
+            scopes![read:chat],
+        )
+        .await;
+        let access = answer["access_token"].as_str().expect("a token");
+        for base in [&one, &two] {
+            let status = http()
+                .post(format!("{base}/mcp"))
+                .bearer_auth(access)
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .body(INITIALIZE)
+                .send()
+                .await
+                .expect("an answer")
+                .status();
+            assert_eq!(status, StatusCode::OK, "{base}");
+        }
+        let refreshed = http()
+            .post(format!("{two}/oauth/token"))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                (
+                    "refresh_token",
+                    answer["refresh_token"].as_str().expect("a token"),
+                ),
+                ("client_id", &client),
+            ])
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(refreshed.status(), StatusCode::OK);
     });
 }
