@@ -15,12 +15,15 @@ mod postgres;
 mod tools;
 
 use fanvue_scopes::grant::Keys;
+use fanvue_scopes::mcp::auth::ClientDocuments;
 use fanvue_scopes::scopes;
 use fanvue_scopes::testing::StandIn;
 use mcp_sign_in::{CALLBACK, CHALLENGE, http, register, register_with, sign_in_asking};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
@@ -56,6 +59,16 @@ async fn serve(fanvue: &StandIn, database: &Path, port: u16) -> Server {
 /// Serves the app on `port` over the database at `url`: its base URL and
 /// its task.
 async fn serve_on(fanvue: &StandIn, url: &str, port: u16) -> (String, tokio::task::JoinHandle<()>) {
+    serve_accepting(fanvue, url, port, None).await
+}
+
+/// The same, accepting clients by their metadata document with `documents`.
+async fn serve_accepting(
+    fanvue: &StandIn,
+    url: &str,
+    port: u16,
+    documents: Option<ClientDocuments>,
+) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .expect("a port");
@@ -64,8 +77,13 @@ async fn serve_on(fanvue: &StandIn, url: &str, port: u16) -> (String, tokio::tas
         .await
         .expect("the upstream");
     let app = tools::app_with(&base, &upstream, |auth| {
-        auth.refresh_grace(Duration::from_secs(1))
-            .registrations_per_minute(20)
+        let auth = auth
+            .refresh_grace(Duration::from_secs(1))
+            .registrations_per_minute(20);
+        match documents {
+            Some(documents) => auth.client_metadata_documents(documents),
+            None => auth,
+        }
     })
     .expect("the app");
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -721,5 +739,239 @@ fn two_instances_on_one_postgres_share_registrations_and_tokens() {
             .await
             .expect("an answer");
         assert_eq!(refreshed.status(), StatusCode::OK);
+    });
+}
+
+/// Serves Client ID Metadata Documents over https on 127.0.0.1 as
+/// `client.test`, under a certificate made here: its port, that
+/// certificate, and how many times `/client.json` was fetched.
+async fn serve_documents() -> (u16, reqwest::Certificate, Arc<AtomicUsize>) {
+    use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+    use axum::routing::get;
+    // Valid for 127.0.0.1 and localhost too: only the address check keeps
+    // the fetcher from them.
+    let names = ["client.test", "localhost", "127.0.0.1"].map(str::to_owned);
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(names).expect("a certificate");
+    let tls = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            tokio_rustls::rustls::pki_types::PrivateKeyDer::Pkcs8(
+                signing_key.serialize_der().into(),
+            ),
+        )
+        .expect("a TLS configuration");
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let port = tcp.local_addr().expect("an address").port();
+    let id = format!("https://client.test:{port}/client.json");
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counted = fetches.clone();
+    let document = |client_id: String| {
+        json!({
+            "client_id": client_id,
+            "client_name": "Document <Client>",
+            "redirect_uris": [CALLBACK],
+            "token_endpoint_auth_method": "none",
+        })
+        .to_string()
+    };
+    let (good, other) = (document(id.clone()), document(format!("{id}.other")));
+    let app = axum::Router::new()
+        .route(
+            "/client.json",
+            get(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let good = good.clone();
+                async move {
+                    (
+                        [
+                            (CONTENT_TYPE, "application/json"),
+                            (CACHE_CONTROL, "max-age=60"),
+                        ],
+                        good,
+                    )
+                }
+            }),
+        )
+        .route(
+            "/redirect.json",
+            get(|| async { (StatusCode::FOUND, [(LOCATION, "/client.json")]) }),
+        )
+        .route(
+            "/big.json",
+            get(|| async { ([(CONTENT_TYPE, "application/json")], vec![b' '; 10 << 20]) }),
+        )
+        .route(
+            "/other.json",
+            get(move || {
+                let other = other.clone();
+                async move { ([(CONTENT_TYPE, "application/json")], other) }
+            }),
+        );
+    let listener = TlsListener {
+        tcp,
+        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(tls)),
+    };
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let certificate = reqwest::Certificate::from_der(cert.der()).expect("the certificate");
+    (port, certificate, fetches)
+}
+
+/// A TCP listener that speaks TLS; a failed handshake is dropped.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, address)) = self.tcp.accept().await else {
+                continue;
+            };
+            if let Ok(Ok(tls)) =
+                tokio::time::timeout(Duration::from_secs(5), self.acceptor.accept(stream)).await
+            {
+                return (tls, address);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// Client ID Metadata Documents: one served over https under the test's
+/// own certificate signs in through both consents and is fetched once
+/// while its `max-age` lasts; URLs that lead to 127.0.0.1 (literally or
+/// by name), to 169.254.169.254, to a redirect, to a 10 MB document or to
+/// one naming another client each get a page saying why, are never
+/// redirected to, store nothing, and leave the server up.
+#[test]
+fn client_metadata_documents_are_fetched_safely_and_sign_in() {
+    runtime().block_on(async {
+        let (port, certificate, fetches) = serve_documents().await;
+        let fanvue = StandIn::start().await.expect("the stand-in");
+        let database = std::env::temp_dir().join(format!(
+            "fanvue-mcp-auth-documents-{}.sqlite3",
+            std::process::id()
+        ));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+        }
+        let documents = ClientDocuments::new(
+            reqwest::Client::builder()
+                .tls_certs_only([certificate])
+                .resolve("client.test", ([127, 0, 0, 1], port).into()),
+        )
+        .expect("the fetcher");
+        let url = format!("sqlite://{}", database.display());
+        let (base, task) = serve_accepting(&fanvue, &url, 0, Some(documents)).await;
+        let server = Server {
+            base: base.clone(),
+            database,
+            fanvue: fanvue.clone(),
+            task,
+        };
+        let metadata: Value = http()
+            .get(format!("{base}/.well-known/oauth-authorization-server"))
+            .send()
+            .await
+            .expect("the metadata")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(metadata["client_id_metadata_document_supported"], true);
+
+        let authorize = |client_id: &str| {
+            let mut url = url::Url::parse(&format!("{base}/oauth/authorize")).expect("a URL");
+            url.query_pairs_mut()
+                .append_pair("response_type", "code")
+                .append_pair("client_id", client_id)
+                .append_pair("redirect_uri", CALLBACK)
+                .append_pair("scope", "read:self")
+                .append_pair("state", "s")
+                .append_pair("code_challenge", CHALLENGE)
+                .append_pair("code_challenge_method", "S256")
+                .append_pair("resource", &format!("{base}/mcp"));
+            url
+        };
+        for (id, why) in [
+            (
+                format!("https://127.0.0.1:{port}/client.json"),
+                "its host is not a public address",
+            ),
+            (
+                "https://169.254.169.254/latest/meta-data/client.json".to_owned(),
+                "its host is not a public address",
+            ),
+            (
+                format!("https://localhost:{port}/client.json"),
+                "it could not be reached over https at a public address",
+            ),
+            (
+                format!("https://client.test:{port}/redirect.json"),
+                "it redirects, which is not followed",
+            ),
+            (
+                format!("https://client.test:{port}/big.json"),
+                "it is larger than 5 KiB",
+            ),
+            (
+                format!("https://client.test:{port}/other.json"),
+                "its client_id is not the URL it was fetched from",
+            ),
+        ] {
+            let response = http().get(authorize(&id)).send().await.expect("an answer");
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{id}");
+            assert!(response.headers().get("location").is_none(), "{id}");
+            let page = response.text().await.expect("a page");
+            assert!(page.contains(why), "{id}: {page}");
+        }
+        assert_eq!(server.count("fanvue_mcp_clients").await, 0);
+        assert_eq!(fetches.load(Ordering::SeqCst), 0);
+
+        let id = format!("https://client.test:{port}/client.json");
+        let consent = http()
+            .get(authorize(&id))
+            .send()
+            .await
+            .expect("the consent page")
+            .text()
+            .await
+            .expect("a page");
+        assert!(consent.contains("Document &lt;Client&gt;"), "{consent}");
+        assert!(
+            consent.contains("unverified: named by <code>client.test</code>"),
+            "{consent}"
+        );
+        let answer = sign_in_asking(&base, &fanvue, &id, "read:self", scopes![read:self]).await;
+        let token = answer["access_token"].as_str().expect("a token");
+        assert_eq!(server.call(token).await.0, StatusCode::OK);
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            1,
+            "authorize, consent and the token endpoint read one cached document"
+        );
+        // A confidential client's way in is refused: a document's is public.
+        let (status, _) = server
+            .token_request(&[
+                ("grant_type", "authorization_code"),
+                ("code", "x"),
+                ("client_id", &id),
+                ("client_secret", "guess"),
+            ])
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(server.count("fanvue_mcp_clients").await, 0);
     });
 }

@@ -11,7 +11,9 @@ use axum::http::header::CONTENT_TYPE;
 use axum::middleware;
 use fanvue_scopes::client::{API_VERSION_HEADER, CallCheck, ScopeCheck};
 use fanvue_scopes::grant::{FanvueClient, GrantStore, Keys};
-use fanvue_scopes::mcp::auth::{AuthorizationServer, AuthorizationServerBuilder, FanvueAccess};
+use fanvue_scopes::mcp::auth::{
+    AuthorizationServer, AuthorizationServerBuilder, ClientDocuments, FanvueAccess,
+};
 use fanvue_scopes::mcp::{self, ToolGuard};
 use fanvue_scopes::step_up::Registration;
 use fanvue_scopes::testing::{Client, StandIn};
@@ -284,7 +286,11 @@ fn build(
             Arc::clone(&upstream.store),
             &tool_guard,
         )
-        .fanvue_authorize_url(&upstream.authorize_url),
+        .fanvue_authorize_url(&upstream.authorize_url)
+        // Clients may name themselves by the https URL of their metadata
+        // document (the MCP specification's preference), fetched from
+        // public addresses only.
+        .client_metadata_documents(ClientDocuments::new(reqwest::Client::builder())?),
     )
     .build()?;
     let guard = tool_guard.with_resource_metadata(&auth.resource_metadata_url());

@@ -18,10 +18,10 @@ use std::time::Instant;
 /// The largest request body any endpoint reads.
 pub(super) const MAX_BODY_BYTES: usize = 16 * 1024;
 /// The most redirect URIs one client registers.
-const MAX_REDIRECT_URIS: usize = 8;
+pub(super) const MAX_REDIRECT_URIS: usize = 8;
 /// The longest redirect URI, and client name.
 const MAX_URI_LEN: usize = 512;
-const MAX_NAME_LEN: usize = 100;
+pub(super) const MAX_NAME_LEN: usize = 100;
 
 /// A client configured in code, as one registered by hand would be.
 #[derive(Clone, Debug)]
@@ -58,6 +58,20 @@ pub(super) enum Origin {
     Registered,
     /// Configured by the server's operator.
     Configured,
+    /// Described by the metadata document its `client_id` names: its name
+    /// is its own word, its redirect URIs those of the site it names.
+    Document,
+}
+
+/// Why no client is known by an id.
+#[derive(Debug)]
+pub(super) enum UnknownClient {
+    /// No client is registered or configured with the id.
+    NotFound,
+    /// The id names a metadata document that was refused.
+    Document(super::documents::DocumentError),
+    /// The store could not be read.
+    Store,
 }
 
 /// A client, as the authorize and token endpoints need it.
@@ -81,17 +95,25 @@ impl Client {
 
 impl AuthorizationServer {
     /// The client `id`, configured or registered.
-    pub(super) async fn client(&self, id: &str) -> Result<Option<Client>, sqlx::Error> {
+    pub(super) async fn client(&self, id: &str) -> Result<Client, UnknownClient> {
         if let Some(client) = self.0.configured.iter().find(|client| client.id == id) {
-            return Ok(Some(Client {
+            return Ok(Client {
                 id: client.id.clone(),
                 secret_hash: client.secret_hash.clone(),
                 name: client.name.clone(),
                 redirect_uris: client.redirect_uris.clone(),
                 origin: Origin::Configured,
-            }));
+            });
         }
-        let Some(row) = self
+        if let Some(documents) = self
+            .0
+            .documents
+            .as_ref()
+            .filter(|_| super::documents::is_document_id(id))
+        {
+            return documents.client(id).await.map_err(UnknownClient::Document);
+        }
+        let row = self
             .0
             .store
             .db()
@@ -100,19 +122,21 @@ impl AuthorizationServer {
                  WHERE client_id = ?",
                 &[Value::Text(id)],
             )
-            .await?
-        else {
-            return Ok(None);
+            .await
+            .map_err(|_| UnknownClient::Store)?
+            .ok_or(UnknownClient::NotFound)?;
+        let read = || -> Result<Client, sqlx::Error> {
+            let redirect_uris: Vec<String> =
+                serde_json::from_str(&row.text("redirect_uris")?).unwrap_or_default();
+            Ok(Client {
+                id: row.text("client_id")?,
+                secret_hash: row.maybe_bytes("secret_hash")?,
+                name: row.text("client_name")?,
+                redirect_uris,
+                origin: Origin::Registered,
+            })
         };
-        let redirect_uris: Vec<String> =
-            serde_json::from_str(&row.text("redirect_uris")?).unwrap_or_default();
-        Ok(Some(Client {
-            id: row.text("client_id")?,
-            secret_hash: row.maybe_bytes("secret_hash")?,
-            name: row.text("client_name")?,
-            redirect_uris,
-            origin: Origin::Registered,
-        }))
+        read().map_err(|_| UnknownClient::Store)
     }
 
     /// The client a token or revocation request authenticates as: HTTP
@@ -160,9 +184,11 @@ impl AuthorizationServer {
             (None, None, _) => return Err(invalid()),
         };
         let client = match self.client(&id).await {
-            Ok(Some(client)) => client,
-            Ok(None) => return Err(invalid()),
-            Err(_) => return Err(unavailable("the server's store is unavailable")),
+            Ok(client) => client,
+            Err(UnknownClient::NotFound | UnknownClient::Document(_)) => return Err(invalid()),
+            Err(UnknownClient::Store) => {
+                return Err(unavailable("the server's store is unavailable"));
+            }
         };
         let authenticated = match (&client.secret_hash, secret) {
             (None, None) => true,
@@ -285,7 +311,7 @@ fn invalid_redirect(description: &str) -> Response {
 
 /// Whether `uri` may be a redirect URI: https, or http to a loopback
 /// address (RFC 8252 §7.3), absolute, without a fragment or credentials.
-fn allowed_redirect(uri: &str) -> Result<(), &'static str> {
+pub(super) fn allowed_redirect(uri: &str) -> Result<(), &'static str> {
     if uri.len() > MAX_URI_LEN {
         return Err("a redirect URI is too long");
     }

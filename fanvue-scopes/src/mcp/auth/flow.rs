@@ -3,7 +3,7 @@
 //! callback, which keeps the Fanvue grant and gives the client a code of
 //! the server's own.
 
-use super::clients::{Client, Form, Origin};
+use super::clients::{Client, Form, Origin, UnknownClient};
 use super::{AuthorizationServer, hashed, now, random_token, s256, valid_pkce};
 use crate::grant::Grant;
 use crate::grant::sql::Value;
@@ -163,9 +163,12 @@ pub(super) async fn authorize(
     // An unknown client or redirect URI is never redirected to.
     let client = match form.get("client_id") {
         Some(id) => match server.client(id).await {
-            Ok(Some(client)) => client,
-            Ok(None) => return error_page("unknown client: the client_id is not registered here"),
-            Err(_) => return unavailable_page(),
+            Ok(client) => client,
+            Err(UnknownClient::NotFound) => {
+                return error_page("unknown client: the client_id is not registered here");
+            }
+            Err(UnknownClient::Document(refused)) => return error_page(&refused.to_string()),
+            Err(UnknownClient::Store) => return unavailable_page(),
         },
         None => return error_page("the client_id is missing"),
     };
@@ -620,10 +623,21 @@ fn consent_page(id: &str, client: &Client, asked: ScopeSet, remembered: ScopeSet
         .and_then(|uri| url::Url::parse(uri).ok())
         .and_then(|url| url.host_str().map(str::to_owned))
         .unwrap_or_default();
-    let unverified = if client.origin == Origin::Registered {
-        " <span class=\"unverified\">unverified: it named itself when it registered</span>"
-    } else {
-        ""
+    let unverified = match client.origin {
+        Origin::Registered => {
+            " <span class=\"unverified\">unverified: it named itself when it registered</span>"
+        }
+        Origin::Document => &format!(
+            " <span class=\"unverified\">unverified: named by <code>{}</code>, where its client_id points</span>",
+            escape(
+                url::Url::parse(&client.id)
+                    .ok()
+                    .as_ref()
+                    .and_then(url::Url::host_str)
+                    .unwrap_or_default()
+            )
+        ),
+        Origin::Configured => "",
     };
     let mut page = String::from(concat!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",

@@ -10,7 +10,8 @@
 //! - **Metadata**: RFC 8414 at `/.well-known/oauth-authorization-server`, and
 //!   RFC 9728 for the MCP resource, with `scopes_supported` the tools' least
 //!   privilege ([`AuthorizationServer::protected_resource_metadata`]).
-//! - **Registration**: dynamic (RFC 7591, `/oauth/register`), public clients
+//! - **Registration**: a Client ID Metadata Document, fetched safely
+//!   ([`ClientDocuments`]); dynamic (RFC 7591, `/oauth/register`), public clients
 //!   (PKCE, `none`) and confidential ones, redirect URIs https or loopback,
 //!   bounded in size, count and rate, unused ones expiring; and clients
 //!   configured in code.
@@ -43,10 +44,12 @@
 //! what it asks for beyond what the tools use is never asked of Fanvue.
 
 mod clients;
+mod documents;
 mod flow;
 mod tokens;
 
 pub use clients::ConfiguredClient;
+pub use documents::ClientDocuments;
 pub use tokens::{FanvueAccess, authenticate};
 
 use crate::grant::GrantStore;
@@ -98,6 +101,7 @@ struct Inner {
     /// Every scope some tool uses: nothing else is asked of Fanvue.
     usable: ScopeSet,
     configured: Vec<ConfiguredClient>,
+    documents: Option<Arc<ClientDocuments>>,
     registrations: clients::RateLimit,
     access: tokens::AccessCache,
     refresh_grace: Duration,
@@ -138,6 +142,7 @@ pub struct AuthorizationServerBuilder {
     usable: ScopeSet,
     fanvue_authorize_url: String,
     configured: Vec<ConfiguredClient>,
+    documents: Option<Arc<ClientDocuments>>,
     registrations_per_minute: u32,
     refresh_grace: Duration,
 }
@@ -175,6 +180,7 @@ impl AuthorizationServer {
             usable,
             fanvue_authorize_url: oauth::AUTHORIZE_URL.to_owned(),
             configured: Vec::new(),
+            documents: None,
             registrations_per_minute: 20,
             refresh_grace: DEFAULT_REFRESH_GRACE,
         }
@@ -236,6 +242,7 @@ impl AuthorizationServer {
             "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
             "authorization_response_iss_parameter_supported": true,
             "scopes_supported": scopes,
+            "client_id_metadata_document_supported": self.0.documents.is_some(),
         })
         .to_string()
     }
@@ -293,6 +300,14 @@ impl AuthorizationServerBuilder {
         self
     }
 
+    /// Accept clients whose `client_id` is the https URL of their Client ID
+    /// Metadata Document, fetched with `documents`. Without it, such a
+    /// client is unknown, and must register.
+    pub fn client_metadata_documents(mut self, documents: ClientDocuments) -> Self {
+        self.documents = Some(Arc::new(documents));
+        self
+    }
+
     /// How many registrations one address may make a minute; by default 20.
     pub fn registrations_per_minute(mut self, count: u32) -> Self {
         self.registrations_per_minute = count;
@@ -326,6 +341,7 @@ impl AuthorizationServerBuilder {
             least_privilege: self.least_privilege,
             usable: self.usable,
             configured: self.configured,
+            documents: self.documents,
             registrations: clients::RateLimit::new(self.registrations_per_minute),
             access: tokens::AccessCache::default(),
             refresh_grace: self.refresh_grace,
