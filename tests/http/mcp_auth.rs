@@ -6,6 +6,8 @@
 //! restart that loses nothing. Each regression named after a failure MCP
 //! proxies are known for.
 
+#[path = "support/documents.rs"]
+mod documents;
 #[path = "../../fanvue-scopes/tests/support/mcp_sign_in.rs"]
 mod mcp_sign_in;
 #[path = "support/postgres.rs"]
@@ -14,6 +16,7 @@ mod postgres;
 #[allow(dead_code)] // The example's own entry points go unused here.
 mod tools;
 
+use documents::Documents;
 use fanvue_scopes::grant::Keys;
 use fanvue_scopes::mcp::auth::ClientDocuments;
 use fanvue_scopes::scopes;
@@ -22,8 +25,6 @@ use mcp_sign_in::{CALLBACK, CHALLENGE, http, register, register_with, sign_in_as
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
@@ -742,114 +743,6 @@ fn two_instances_on_one_postgres_share_registrations_and_tokens() {
     });
 }
 
-/// Serves Client ID Metadata Documents over https on 127.0.0.1 as
-/// `client.test`, under a certificate made here: its port, that
-/// certificate, and how many times `/client.json` was fetched.
-async fn serve_documents() -> (u16, reqwest::Certificate, Arc<AtomicUsize>) {
-    use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
-    use axum::routing::get;
-    // Valid for 127.0.0.1 and localhost too: only the address check keeps
-    // the fetcher from them.
-    let names = ["client.test", "localhost", "127.0.0.1"].map(str::to_owned);
-    let rcgen::CertifiedKey { cert, signing_key } =
-        rcgen::generate_simple_self_signed(names).expect("a certificate");
-    let tls = tokio_rustls::rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            tokio_rustls::rustls::pki_types::PrivateKeyDer::Pkcs8(
-                signing_key.serialize_der().into(),
-            ),
-        )
-        .expect("a TLS configuration");
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let port = tcp.local_addr().expect("an address").port();
-    let id = format!("https://client.test:{port}/client.json");
-    let fetches = Arc::new(AtomicUsize::new(0));
-    let counted = fetches.clone();
-    let document = |client_id: String| {
-        json!({
-            "client_id": client_id,
-            "client_name": "Document <Client>",
-            "redirect_uris": [CALLBACK],
-            "token_endpoint_auth_method": "none",
-        })
-        .to_string()
-    };
-    let (good, other) = (document(id.clone()), document(format!("{id}.other")));
-    let app = axum::Router::new()
-        .route(
-            "/client.json",
-            get(move || {
-                counted.fetch_add(1, Ordering::SeqCst);
-                let good = good.clone();
-                async move {
-                    (
-                        [
-                            (CONTENT_TYPE, "application/json"),
-                            (CACHE_CONTROL, "max-age=60"),
-                        ],
-                        good,
-                    )
-                }
-            }),
-        )
-        .route(
-            "/redirect.json",
-            get(|| async { (StatusCode::FOUND, [(LOCATION, "/client.json")]) }),
-        )
-        .route(
-            "/big.json",
-            get(|| async { ([(CONTENT_TYPE, "application/json")], vec![b' '; 10 << 20]) }),
-        )
-        .route(
-            "/other.json",
-            get(move || {
-                let other = other.clone();
-                async move { ([(CONTENT_TYPE, "application/json")], other) }
-            }),
-        );
-    let listener = TlsListener {
-        tcp,
-        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(tls)),
-    };
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    let certificate = reqwest::Certificate::from_der(cert.der()).expect("the certificate");
-    (port, certificate, fetches)
-}
-
-/// A TCP listener that speaks TLS; a failed handshake is dropped.
-struct TlsListener {
-    tcp: tokio::net::TcpListener,
-    acceptor: tokio_rustls::TlsAcceptor,
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Ok((stream, address)) = self.tcp.accept().await else {
-                continue;
-            };
-            if let Ok(Ok(tls)) =
-                tokio::time::timeout(Duration::from_secs(5), self.acceptor.accept(stream)).await
-            {
-                return (tls, address);
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.tcp.local_addr()
-    }
-}
-
 /// Client ID Metadata Documents: one served over https under the test's
 /// own certificate signs in through both consents and is fetched once
 /// while its `max-age` lasts; URLs that lead to 127.0.0.1 (literally or
@@ -859,7 +752,8 @@ impl axum::serve::Listener for TlsListener {
 #[test]
 fn client_metadata_documents_are_fetched_safely_and_sign_in() {
     runtime().block_on(async {
-        let (port, certificate, fetches) = serve_documents().await;
+        let site = Documents::serve(CALLBACK).await;
+        let port = site.port;
         let fanvue = StandIn::start().await.expect("the stand-in");
         let database = std::env::temp_dir().join(format!(
             "fanvue-mcp-auth-documents-{}.sqlite3",
@@ -868,14 +762,8 @@ fn client_metadata_documents_are_fetched_safely_and_sign_in() {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
         }
-        let documents = ClientDocuments::new(
-            reqwest::Client::builder()
-                .tls_certs_only([certificate])
-                .resolve("client.test", ([127, 0, 0, 1], port).into()),
-        )
-        .expect("the fetcher");
         let url = format!("sqlite://{}", database.display());
-        let (base, task) = serve_accepting(&fanvue, &url, 0, Some(documents)).await;
+        let (base, task) = serve_accepting(&fanvue, &url, 0, Some(site.fetcher())).await;
         let server = Server {
             base: base.clone(),
             database,
@@ -938,9 +826,9 @@ fn client_metadata_documents_are_fetched_safely_and_sign_in() {
             assert!(page.contains(why), "{id}: {page}");
         }
         assert_eq!(server.count("fanvue_mcp_clients").await, 0);
-        assert_eq!(fetches.load(Ordering::SeqCst), 0);
+        assert_eq!(site.fetches(), 0);
 
-        let id = format!("https://client.test:{port}/client.json");
+        let id = site.id();
         let consent = http()
             .get(authorize(&id))
             .send()
@@ -958,7 +846,7 @@ fn client_metadata_documents_are_fetched_safely_and_sign_in() {
         let token = answer["access_token"].as_str().expect("a token");
         assert_eq!(server.call(token).await.0, StatusCode::OK);
         assert_eq!(
-            fetches.load(Ordering::SeqCst),
+            site.fetches(),
             1,
             "authorize, consent and the token endpoint read one cached document"
         );

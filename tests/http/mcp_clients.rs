@@ -10,12 +10,16 @@
 //! insufficient_scope` → step-up (the client asks for what it has plus the
 //! tool's scope) through both consents → the call succeeds.
 
+#[path = "support/documents.rs"]
+mod documents;
 #[path = "../../fanvue-scopes/tests/support/mcp_sign_in.rs"]
 mod mcp_sign_in;
 mod support;
 #[path = "../../fanvue-scopes/examples/mcp/tools.rs"]
 mod tools;
 
+use documents::Documents;
+use fanvue_scopes::mcp::auth::ClientDocuments;
 use fanvue_scopes::scopes;
 use fanvue_scopes::testing::StandIn;
 use mcp_sign_in::Browser;
@@ -31,6 +35,14 @@ const CALLBACK: &str = "http://127.0.0.1:9/callback";
 /// The MCP example on a free port, with its stand-in Fanvue behind it: the
 /// server's `/mcp` URL, all a client is given.
 async fn serve_example(name: &str) -> (String, StandIn) {
+    serve_example_accepting(name, None).await
+}
+
+/// The same, accepting clients by their metadata document with `documents`.
+async fn serve_example_accepting(
+    name: &str,
+    documents: Option<ClientDocuments>,
+) -> (String, StandIn) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a port");
@@ -46,7 +58,13 @@ async fn serve_example(name: &str) -> (String, StandIn) {
         tools::Upstream::stand_in(&fanvue, &base, &format!("sqlite://{}", database.display()))
             .await
             .expect("the upstream");
-    let app = tools::app(&base, &upstream, &[]).expect("the app");
+    let app = match documents {
+        Some(documents) => tools::app_with(&base, &upstream, |auth| {
+            auth.client_metadata_documents(documents)
+        }),
+        None => tools::app(&base, &upstream, &[]),
+    }
+    .expect("the app");
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("{base}/mcp"), fanvue)
 }
@@ -222,5 +240,34 @@ fn the_python_sdk_steps_up_and_the_call_succeeds() {
         stdout.contains("python-sdk: the whole loop passed"),
         "{stdout}"
     );
+    drop(fanvue);
+}
+
+/// The Python SDK names itself by its Client ID Metadata Document (the
+/// server's metadata says it may) instead of registering, and runs the
+/// same loop: the server fetches the document over https, once while its
+/// `max-age` lasts.
+#[test]
+fn the_python_sdk_signs_in_with_a_client_metadata_document() {
+    let python = support::clients::python();
+    let runtime = support::multi_thread_runtime();
+    let callback = "http://127.0.0.1:9/python-callback";
+    let site = runtime.block_on(Documents::serve(callback));
+    let (url, fanvue) =
+        runtime.block_on(serve_example_accepting("python-cimd", Some(site.fetcher())));
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/mcp_python_loop.py");
+    let output = std::process::Command::new(python)
+        .args([script, &url, callback, &site.id()])
+        .output()
+        .expect("the virtualenv's python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("named itself by its metadata document")
+            && stdout.contains("python-sdk: the whole loop passed"),
+        "{stdout}"
+    );
+    assert_eq!(site.fetches(), 1, "{stdout}");
     drop(fanvue);
 }

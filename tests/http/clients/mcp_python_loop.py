@@ -7,7 +7,10 @@ step-up (it authorizes again with only the challenge's scope; the server
 asks Fanvue for what the user already allowed the client too), and the call
 succeeding.
 
-    python3 mcp_python_loop.py MCP_URL REDIRECT_URI
+    python3 mcp_python_loop.py MCP_URL REDIRECT_URI [CLIENT_METADATA_URL]
+
+With CLIENT_METADATA_URL the SDK names itself by that Client ID Metadata
+Document rather than registering.
 
 Prints one line per step; exits non-zero at the first that fails.
 """
@@ -99,6 +102,7 @@ class Browser:
 
 async def main():
     url, redirect_uri = sys.argv[1:3]
+    metadata_url = sys.argv[3] if len(sys.argv) > 3 else None
     storage = Storage()
     browser = Browser()
     browser.untick = "read:insights"
@@ -114,12 +118,19 @@ async def main():
         storage=storage,
         redirect_handler=browser.open,
         callback_handler=browser.answer,
+        client_metadata_url=metadata_url,
     )
     async with httpx2.AsyncClient(auth=provider, timeout=30) as http:
         async with streamable_http_client(url, http_client=http) as streams:
             async with ClientSession(streams[0], streams[1]) as session:
                 await session.initialize()
-                check(storage.client is not None, "the SDK registered itself (RFC 7591)")
+                if metadata_url:
+                    check(
+                        storage.client is not None and storage.client.client_id == metadata_url,
+                        "the SDK named itself by its metadata document, without registering",
+                    )
+                else:
+                    check(storage.client is not None, "the SDK registered itself (RFC 7591)")
                 check("read:insights" not in (storage.tokens.scope or "").split(), "the token lacks read:insights")
                 tools = await session.list_tools()
                 earnings = next(tool for tool in tools.tools if tool.name == "read_earnings")
