@@ -639,6 +639,86 @@ fn a_grant_fanvue_ended_is_401_and_fanvue_unavailable_is_503() {
     });
 }
 
+/// FastMCP #3990 (an expiry hard-coded rather than read): the server's
+/// tokens expire when Fanvue's do, at sign-in and at each refresh, whatever
+/// lifetime Fanvue gives. FastMCP #4254 (registrations expiring under
+/// mcp-remote): after three idle weeks a registration that was used still
+/// signs in, while one never used is gone.
+#[test]
+fn expiry_is_read_from_fanvue_and_a_used_registration_outlives_idle_weeks() {
+    runtime().block_on(async {
+        let server = start("expiry").await;
+        let used = register(&server.base).await;
+        let unused = register(&server.base).await;
+        let expires_in = |answer: &Value| answer["expires_in"].as_u64().expect("expires_in");
+        // Fanvue's first token is due within the grant store's minute of
+        // margin; its next one lives two hours.
+        server.fanvue.set_token_lifetime(Duration::from_secs(61));
+        let answer = sign_in_asking(
+            &server.base,
+            &server.fanvue,
+            &used,
+            "offline_access read:chat",
+            scopes![read:chat],
+        )
+        .await;
+        assert!((56..=61).contains(&expires_in(&answer)), "{answer}");
+        server.fanvue.set_token_lifetime(Duration::from_secs(7200));
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let (status, pair) = server
+            .token_request(&[
+                ("grant_type", "refresh_token"),
+                (
+                    "refresh_token",
+                    answer["refresh_token"].as_str().expect("a refresh token"),
+                ),
+                ("client_id", &used),
+            ])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{pair}");
+        assert!((7195..=7200).contains(&expires_in(&pair)), "{pair}");
+
+        let weeks = 21 * 24 * 3600;
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", server.database.display()))
+            .await
+            .expect("the database");
+        sqlx::query(
+            "UPDATE fanvue_mcp_clients SET created_at = created_at - ?, \
+             used_at = used_at - ?",
+        )
+        .bind(weeks)
+        .bind(weeks)
+        .execute(&pool)
+        .await
+        .expect("three weeks pass");
+        // A registration clears out the stale ones.
+        register(&server.base).await;
+        let known = |id: String| {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM fanvue_mcp_clients WHERE client_id = ?",
+                )
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .expect("a count")
+            }
+        };
+        assert_eq!(known(unused.clone()).await, 0, "never used: gone");
+        assert_eq!(known(used.clone()).await, 1, "used: kept");
+        let again = sign_in_asking(
+            &server.base,
+            &server.fanvue,
+            &used,
+            "read:chat",
+            scopes![read:chat],
+        )
+        .await;
+        assert!(again["access_token"].is_string(), "{again}");
+    });
+}
+
 #[test]
 fn a_restart_loses_no_registration_and_no_token() {
     runtime().block_on(async {
