@@ -214,6 +214,37 @@ async fn issue(
         .into_response())
 }
 
+/// The grant key and family of the code or refresh token `select` finds
+/// by `hash`, if it is `client`'s; else `invalid_grant`, saying `why.0`
+/// when none is found and `why.1` when it is another client's.
+async fn owned_by(
+    server: &AuthorizationServer,
+    client: &str,
+    select: &str,
+    hash: &[u8],
+    why: (&str, &str),
+) -> Result<(String, String), Response> {
+    let row = server
+        .0
+        .store
+        .db()
+        .fetch_optional(select, &[Value::Bytes(hash)])
+        .await
+        .map_err(|_| unavailable("the server's store is unavailable"))?
+        .ok_or_else(|| invalid_grant(why.0))?;
+    let (Ok(grant_key), Ok(family), Ok(owner)) = (
+        row.text("grant_key"),
+        row.text("family"),
+        row.text("client_id"),
+    ) else {
+        return Err(invalid_grant("the stored grant can't be read"));
+    };
+    if owner != client {
+        return Err(invalid_grant(why.1));
+    }
+    Ok((grant_key, family))
+}
+
 fn invalid_grant(description: &str) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description)
 }
@@ -329,26 +360,17 @@ async fn exchange_code(
     };
     let hash = hashed(code);
     let db = server.0.store.db();
-    let read = db
-        .fetch_optional(
-            "SELECT grant_key, family, client_id FROM fanvue_mcp_codes WHERE code_hash = ?",
-            &[Value::Bytes(&hash)],
-        )
-        .await
-        .map_err(|_| unavailable("the server's store is unavailable"))?;
-    let Some(row) = read else {
-        return Err(invalid_grant("the code is unknown, used or expired"));
-    };
-    let (Ok(grant_key), Ok(family), Ok(owner)) = (
-        row.text("grant_key"),
-        row.text("family"),
-        row.text("client_id"),
-    ) else {
-        return Err(invalid_grant("the code can't be read"));
-    };
-    if owner != client {
-        return Err(invalid_grant("the code is unknown, used or expired"));
-    }
+    let (grant_key, family) = owned_by(
+        server,
+        client,
+        "SELECT grant_key, family, client_id FROM fanvue_mcp_codes WHERE code_hash = ?",
+        &hash,
+        (
+            "the code is unknown, used or expired",
+            "the code is unknown, used or expired",
+        ),
+    )
+    .await?;
     // The Fanvue token first: a refresh of it takes a lock of its own.
     let upstream = upstream(server, &grant_key, &family).await?;
     let mut tx = db
@@ -429,27 +451,18 @@ async fn refresh(
     };
     let hash = hashed(presented);
     let db = server.0.store.db();
-    let row = db
-        .fetch_optional(
-            "SELECT grant_key, family, client_id FROM fanvue_mcp_tokens \
-             WHERE token_hash = ? AND kind = 'refresh' AND revoked = 0",
-            &[Value::Bytes(&hash)],
-        )
-        .await
-        .map_err(|_| unavailable("the server's store is unavailable"))?;
-    let Some(row) = row else {
-        return Err(invalid_grant("the refresh token is unknown or revoked"));
-    };
-    let (Ok(grant_key), Ok(family), Ok(owner)) = (
-        row.text("grant_key"),
-        row.text("family"),
-        row.text("client_id"),
-    ) else {
-        return Err(invalid_grant("the token can't be read"));
-    };
-    if owner != client {
-        return Err(invalid_grant("the refresh token is another client's"));
-    }
+    let (grant_key, family) = owned_by(
+        server,
+        client,
+        "SELECT grant_key, family, client_id FROM fanvue_mcp_tokens \
+         WHERE token_hash = ? AND kind = 'refresh' AND revoked = 0",
+        &hash,
+        (
+            "the refresh token is unknown or revoked",
+            "the refresh token is another client's",
+        ),
+    )
+    .await?;
     let upstream = upstream(server, &grant_key, &family).await?;
     // Exactly what Fanvue granted now, within what the tools use; a
     // refresh may narrow it, never widen it (RFC 6749 §6): a client that
