@@ -8,7 +8,9 @@
 //! server's consent page and the stand-in Fanvue's, with a partial consent
 //! → `tools/list` → a call the token lacks a scope for → `403
 //! insufficient_scope` → step-up (the client asks for what it has plus the
-//! tool's scope) through both consents → the call succeeds.
+//! tool's scope) through both consents → the call succeeds. rmcp's client
+//! then meets a restart and carries on with its tokens; the Python SDK
+//! signs in by its Client ID Metadata Document too.
 
 #[path = "support/documents.rs"]
 mod documents;
@@ -16,6 +18,7 @@ mod documents;
 mod mcp_sign_in;
 mod support;
 #[path = "../../fanvue-scopes/examples/mcp/tools.rs"]
+#[allow(dead_code)] // The example's own entry points go unused here.
 mod tools;
 
 use documents::Documents;
@@ -43,21 +46,37 @@ async fn serve_example_accepting(
     name: &str,
     documents: Option<ClientDocuments>,
 ) -> (String, StandIn) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let address = listener.local_addr().expect("an address");
     let fanvue = StandIn::start().await.expect("the stand-in");
-    let base = format!("http://{address}");
-    let database = std::env::temp_dir().join(format!(
+    let _ = std::fs::remove_file(database(name));
+    let (base, _task) = serve_example_on(name, &fanvue, 0, documents).await;
+    (format!("{base}/mcp"), fanvue)
+}
+
+fn database(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
         "fanvue-mcp-clients-{name}-{}.sqlite3",
         std::process::id()
-    ));
-    let _ = std::fs::remove_file(&database);
-    let upstream =
-        tools::Upstream::stand_in(&fanvue, &base, &format!("sqlite://{}", database.display()))
-            .await
-            .expect("the upstream");
+    ))
+}
+
+/// The example on `port` (0: a free one) over `name`'s database, its
+/// grants sealed under one key of the test's, so that a restart reads what
+/// the last run stored: its base URL and its task.
+async fn serve_example_on(
+    name: &str,
+    fanvue: &StandIn,
+    port: u16,
+    documents: Option<ClientDocuments>,
+) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("a port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    let keys = fanvue_scopes::grant::Keys::new("mcp-clients", [7; 32]).expect("a key");
+    let url = format!("sqlite://{}", database(name).display());
+    let upstream = tools::Upstream::stand_in_with(fanvue, &base, &url, keys, "mcp-clients-secret")
+        .await
+        .expect("the upstream");
     let app = match documents {
         Some(documents) => tools::app_with(&base, &upstream, |auth| {
             auth.client_metadata_documents(documents)
@@ -65,13 +84,18 @@ async fn serve_example_accepting(
         None => tools::app(&base, &upstream, &[]),
     }
     .expect("the app");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("{base}/mcp"), fanvue)
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (base, task)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
-    let (url, fanvue) = serve_example("rmcp").await;
+    let fanvue = StandIn::start().await.expect("the stand-in");
+    let _ = std::fs::remove_file(database("rmcp"));
+    let (base, task) = serve_example_on("rmcp", &fanvue, 0, None).await;
+    let url = format!("{base}/mcp");
     let mut browser = Browser::default();
 
     // 1. No token: the server's 401 challenge.
@@ -114,6 +138,7 @@ async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
         .expect("the code exchanged, iss checked");
     let client = AuthClient::new(reqwest::Client::new(), session.auth_manager);
     let manager = client.auth_manager.clone();
+    let after_restart = client.clone();
     let service = ()
         .serve(StreamableHttpClientTransport::with_client(
             client,
@@ -192,6 +217,30 @@ async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
         text.contains("getEarnings"),
         "the tool called Fanvue: {text}"
     );
+
+    // 6. The server restarts (FastMCP #2479): the client's tokens still
+    //    work in a new MCP session, with no sign-in.
+    let port: u16 = base
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .expect("a port");
+    task.abort();
+    let _ = task.await;
+    drop(service);
+    let (_, _task) = serve_example_on("rmcp", &fanvue, port, None).await;
+    let service = ()
+        .serve(StreamableHttpClientTransport::with_client(
+            after_restart,
+            StreamableHttpClientTransportConfig::with_uri(url.as_str()),
+        ))
+        .await
+        .expect("initialized after the restart with the same token");
+    let earnings = service
+        .call_tool(CallToolRequestParams::new("read_earnings"))
+        .await
+        .expect("read_earnings after the restart");
+    assert_ne!(earnings.is_error, Some(true));
 }
 
 /// The official MCP TypeScript SDK's client (`clients/ts/mcp_loop.mjs`,
