@@ -164,27 +164,7 @@ fn grant_keys(database: &str, real_fanvue: bool) -> Result<Keys, Box<dyn std::er
     if let Some(dir) = file.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    if !file.exists() {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).map_err(|_| "no randomness from the OS")?;
-        use base64::Engine;
-        let line = format!(
-            "dev:{}",
-            base64::engine::general_purpose::STANDARD.encode(key)
-        );
-        // Made by one instance only; another finds it there.
-        if let Ok(mut out) = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&file)
-        {
-            out.write_all(line.as_bytes())?;
-        }
-    }
-    Ok(Keys::parse(std::fs::read_to_string(&file)?.trim())?)
+    Ok(Keys::in_file(&file)?)
 }
 
 /// The real Fanvue from the environment (or a stand-in another process

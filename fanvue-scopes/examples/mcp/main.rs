@@ -13,7 +13,8 @@
 //! for the app in the Fanvue developer area) it uses the real Fanvue, its
 //! state in `MCP_DATABASE_URL` (default `sqlite://target/mcp.sqlite3`),
 //! tokens sealed with `MCP_GRANT_KEYS` (`id:key`, the key 32 random bytes
-//! in base64). Web pages may call it from its own origin and those in
+//! in base64; for SQLite, by default a key made once in a file beside the
+//! database, `target/mcp.grant-key`). Web pages may call it from its own origin and those in
 //! `MCP_ALLOWED_ORIGINS` (comma-separated; default the MCP Inspector's,
 //! `http://localhost:6274,http://127.0.0.1:6274`); any other gets `403`.
 
@@ -25,6 +26,35 @@ mod tools;
 use fanvue_scopes::grant::{FanvueClient, GrantStore, Keys};
 use fanvue_scopes::testing::StandIn;
 use std::sync::Arc;
+
+/// The keys that seal the users' Fanvue tokens at rest: `MCP_GRANT_KEYS`
+/// (`id:key` pairs, the current first, each key 32 random bytes in
+/// base64); without it, for a SQLite database, a key made once in a file
+/// beside it that only its owner reads (keep it out of the database's
+/// backups). Several machines on PostgreSQL share `MCP_GRANT_KEYS`.
+fn grant_keys(database: &str) -> Result<Keys, Box<dyn std::error::Error>> {
+    if let Ok(keys) = std::env::var("MCP_GRANT_KEYS") {
+        return Ok(Keys::parse(&keys)?);
+    }
+    let Some(path) = database
+        .strip_prefix("sqlite://")
+        .or_else(|| database.strip_prefix("sqlite:"))
+        .and_then(|rest| rest.split('?').next())
+    else {
+        return Err(
+            "set MCP_GRANT_KEYS (`id:key`, the key 32 random bytes in base64), which \
+                    seals the users' Fanvue tokens at rest"
+                .into(),
+        );
+    };
+    let file = std::path::Path::new(path).with_extension("grant-key");
+    if let Some(dir) = file.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let keys = Keys::in_file(&file)?;
+    println!("Fanvue tokens sealed with the key in {}", file.display());
+    Ok(keys)
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,10 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let public = public.trim_end_matches('/').to_owned();
             let database = std::env::var("MCP_DATABASE_URL")
                 .unwrap_or_else(|_| "sqlite://target/mcp.sqlite3".to_owned());
-            let keys = Keys::parse(&std::env::var("MCP_GRANT_KEYS").map_err(|_| {
-                "set MCP_GRANT_KEYS (`id:key`, the key 32 random bytes in base64), which seals \
-                 the users' Fanvue tokens at rest"
-            })?)?;
+            let keys = grant_keys(&database)?;
             let http = reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(15))
                 .redirect(reqwest::redirect::Policy::none())

@@ -103,6 +103,42 @@ impl Keys {
         Keys::from_pairs(pairs)
     }
 
+    /// The keys in the file at `path`, as [`Keys::parse`] reads them; when
+    /// there is no file, one is made first, with one random key (id
+    /// `local`), readable by its owner only. For a database on one machine:
+    /// keep the file apart from the database and its backups. Instances
+    /// starting at once all read the one file the first of them made.
+    ///
+    /// # Errors
+    ///
+    /// When the file can't be made or read, or holds no valid keys.
+    pub fn in_file(path: &std::path::Path) -> std::io::Result<Self> {
+        use std::io::{Error, ErrorKind, Write};
+        if !path.exists() {
+            // Written whole beside it, then linked into place: a reader
+            // never meets half a file, and a second maker loses the race.
+            let draft = path.with_extension(format!("draft-{}", std::process::id()));
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut key = [0u8; 32];
+            getrandom::fill(&mut key).map_err(|_| Error::other("no randomness from the OS"))?;
+            let written = options.open(&draft).and_then(|mut file| {
+                file.write_all(format!("local:{}\n", STANDARD.encode(key)).as_bytes())?;
+                file.sync_all()
+            });
+            let linked = written.and_then(|()| std::fs::hard_link(&draft, path));
+            let _ = std::fs::remove_file(&draft);
+            match linked {
+                Err(error) if error.kind() != ErrorKind::AlreadyExists => return Err(error),
+                _ => {}
+            }
+        }
+        let text = std::fs::read_to_string(path)?;
+        Keys::parse(text.trim()).map_err(|error| Error::new(ErrorKind::InvalidData, error))
+    }
+
     fn from_pairs(pairs: Vec<(String, [u8; 32])>) -> Result<Self, InvalidKeys> {
         if pairs.is_empty() {
             return Err(InvalidKeys("no key is given".to_owned()));
@@ -204,6 +240,37 @@ mod tests {
 
     fn keys() -> Keys {
         Keys::new("k1", [7; 32]).expect("a key")
+    }
+
+    #[test]
+    fn a_key_file_is_made_once_for_its_owner_and_read_after() {
+        let path =
+            std::env::temp_dir().join(format!("fanvue-keys-{}.grant-key", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let made = Keys::in_file(&path).expect("made");
+        let text = std::fs::read_to_string(&path).expect("the file");
+        assert!(text.starts_with("local:"), "{text}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path)
+                .expect("metadata")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let sealed = made.seal("token", b"row").expect("sealed");
+        let read = Keys::in_file(&path).expect("read");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("the file"),
+            text,
+            "not made again"
+        );
+        assert_eq!(read.open("local", &sealed, b"row"), Ok("token".to_owned()));
+        std::fs::write(&path, "not a key").expect("spoiled");
+        let error = Keys::in_file(&path).expect_err("no keys");
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]
