@@ -269,27 +269,17 @@ fn the_typescript_sdk_steps_up_and_the_call_succeeds() {
 /// into a virtualenv from `clients/requirements.txt`) runs the same loop.
 /// On a 403 it authorizes again with only the challenge's scope: the server
 /// asks Fanvue for what the user already allowed the client too, so the
-/// client keeps read:chat.
+/// client keeps read:chat. Then the server restarts, and the SDK carries on
+/// with the tokens it holds (FastMCP #2479).
 #[test]
 fn the_python_sdk_steps_up_and_the_call_succeeds() {
-    let python = support::clients::python();
     let runtime = support::multi_thread_runtime();
-    let callback = "http://127.0.0.1:9/python-callback";
-    let (url, fanvue) = runtime.block_on(serve_example("python-sdk"));
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/mcp_python_loop.py");
-    // The server runs on the runtime's worker threads while Python runs.
-    let output = std::process::Command::new(python)
-        .args([script, &url, callback])
-        .output()
-        .expect("the virtualenv's python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let stdout = python_loop_across_a_restart(&runtime, "python-sdk", &|| None, &[]);
     assert!(
-        stdout.contains("python-sdk: the whole loop passed"),
+        stdout.contains("the SDK registered itself")
+            && stdout.contains("python-sdk: the whole loop passed"),
         "{stdout}"
     );
-    drop(fanvue);
 }
 
 /// The Python SDK names itself by its Client ID Metadata Document (the
@@ -298,25 +288,78 @@ fn the_python_sdk_steps_up_and_the_call_succeeds() {
 /// `max-age` lasts.
 #[test]
 fn the_python_sdk_signs_in_with_a_client_metadata_document() {
-    let python = support::clients::python();
     let runtime = support::multi_thread_runtime();
-    let callback = "http://127.0.0.1:9/python-callback";
-    let site = runtime.block_on(Documents::serve(callback));
-    let (url, fanvue) =
-        runtime.block_on(serve_example_accepting("python-cimd", Some(site.fetcher())));
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/mcp_python_loop.py");
-    let output = std::process::Command::new(python)
-        .args([script, &url, callback, &site.id()])
-        .output()
-        .expect("the virtualenv's python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let site = runtime.block_on(Documents::serve(PYTHON_CALLBACK));
+    let stdout = python_loop_across_a_restart(
+        &runtime,
+        "python-cimd",
+        &|| Some(site.fetcher()),
+        &[&site.id()],
+    );
     assert!(
         stdout.contains("named itself by its metadata document")
             && stdout.contains("python-sdk: the whole loop passed"),
         "{stdout}"
     );
     assert_eq!(site.fetches(), 1, "{stdout}");
-    drop(fanvue);
+}
+
+const PYTHON_CALLBACK: &str = "http://127.0.0.1:9/python-callback";
+
+/// Runs `clients/mcp_python_loop.py` (with `args` after the URL and
+/// callback) against the example `name` serves on `runtime`, `documents`
+/// its fetcher;
+/// restarts the server on the same port and database when the script says
+/// `restart now`. The script's output, once it succeeded.
+fn python_loop_across_a_restart(
+    runtime: &tokio::runtime::Runtime,
+    name: &str,
+    documents: &dyn Fn() -> Option<ClientDocuments>,
+    args: &[&str],
+) -> String {
+    use std::io::{BufRead, Write};
+    let python = support::clients::python();
+    let fanvue = runtime.block_on(StandIn::start()).expect("the stand-in");
+    let _ = std::fs::remove_file(database(name));
+    let (base, task) = runtime.block_on(serve_example_on(name, &fanvue, 0, documents()));
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/mcp_python_loop.py");
+    // The server runs on the runtime's worker threads while Python runs.
+    let mut child = std::process::Command::new(python)
+        .arg(script)
+        .arg(format!("{base}/mcp"))
+        .arg(PYTHON_CALLBACK)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the virtualenv's python runs");
+    let mut stdout = String::new();
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("its stdout"));
+    while !stdout.ends_with("restart now\n") {
+        if lines.read_line(&mut stdout).unwrap_or(0) == 0 {
+            let output = child.wait_with_output().expect("it ends");
+            panic!("{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+        }
+    }
+    let port: u16 = base
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .expect("a port");
+    task.abort();
+    let _ = runtime.block_on(task);
+    let (_, _task) = runtime.block_on(serve_example_on(name, &fanvue, port, documents()));
+    child
+        .stdin
+        .take()
+        .expect("its stdin")
+        .write_all(b"restarted\n")
+        .expect("the script reads");
+    std::io::Read::read_to_string(&mut lines, &mut stdout).expect("the rest of its output");
+    let output = child.wait_with_output().expect("it ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("after the restart, no sign-in"), "{stdout}");
+    stdout
 }

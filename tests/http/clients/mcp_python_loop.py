@@ -10,7 +10,9 @@ succeeding.
     python3 mcp_python_loop.py MCP_URL REDIRECT_URI [CLIENT_METADATA_URL]
 
 With CLIENT_METADATA_URL the SDK names itself by that Client ID Metadata
-Document rather than registering.
+Document rather than registering. After the loop it prints `restart now`
+and waits for a line on stdin (the server restarted), then calls a tool
+again in a new session.
 
 Prints one line per step; exits non-zero at the first that fails.
 """
@@ -65,8 +67,10 @@ class Browser:
         self.callback = None
         self.untick = None
         self.pages = 0
+        self.opened = 0
 
     async def open(self, url: str) -> None:
+        self.opened += 1
         answer = await self.http.get(url)
         if answer.status_code == 200:
             self.pages += 1
@@ -145,6 +149,18 @@ async def main():
                 check("read:insights" in (storage.tokens.scope or "").split(), "the step-up granted read:insights")
                 check(not result.is_error and "getEarnings" in str(result.content), "after step-up, the call succeeds")
                 check("read:chat" in (storage.tokens.scope or "").split(), "what the user allowed before is kept")
+    # The server restarts (the test does it on reading this line); the SDK
+    # carries on in a new session with the tokens it holds, no sign-in.
+    print("restart now", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    opened = browser.opened
+    async with httpx2.AsyncClient(auth=provider, timeout=30) as http:
+        async with streamable_http_client(url, http_client=http) as streams:
+            async with ClientSession(streams[0], streams[1]) as session:
+                await session.initialize()
+                result = await session.call_tool("read_earnings", {})
+                check(not result.is_error, "after the restart, the call succeeds")
+    check(browser.opened == opened, "after the restart, no sign-in")
     await browser.http.aclose()
     print("python-sdk: the whole loop passed", flush=True)
 
