@@ -8,9 +8,9 @@
 //! server's consent page and the stand-in Fanvue's, with a partial consent
 //! → `tools/list` → a call the token lacks a scope for → `403
 //! insufficient_scope` → step-up (the client asks for what it has plus the
-//! tool's scope) through both consents → the call succeeds. rmcp's client
-//! then meets a restart and carries on with its tokens; the Python SDK
-//! signs in by its Client ID Metadata Document too.
+//! tool's scope) through both consents → the call succeeds. Each then
+//! meets a restart and carries on with its tokens; the Python SDK signs in
+//! by its Client ID Metadata Document too.
 
 #[path = "support/documents.rs"]
 mod documents;
@@ -35,23 +35,7 @@ use rmcp::transport::auth::{
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 const CALLBACK: &str = "http://127.0.0.1:9/callback";
 
-/// The MCP example on a free port, with its stand-in Fanvue behind it: the
-/// server's `/mcp` URL, all a client is given.
-async fn serve_example(name: &str) -> (String, StandIn) {
-    serve_example_accepting(name, None).await
-}
-
-/// The same, accepting clients by their metadata document with `documents`.
-async fn serve_example_accepting(
-    name: &str,
-    documents: Option<ClientDocuments>,
-) -> (String, StandIn) {
-    let fanvue = StandIn::start().await.expect("the stand-in");
-    let _ = std::fs::remove_file(database(name));
-    let (base, _task) = serve_example_on(name, &fanvue, 0, documents).await;
-    (format!("{base}/mcp"), fanvue)
-}
-
+/// The database the example `name` keeps its state in.
 fn database(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!(
         "fanvue-mcp-clients-{name}-{}.sqlite3",
@@ -245,24 +229,19 @@ async fn rmcp_steps_up_through_the_stand_in_and_the_call_succeeds() {
 
 /// The official MCP TypeScript SDK's client (`clients/ts/mcp_loop.mjs`,
 /// which the test installs with `npm ci` from its lock file) runs the same
-/// loop, its consents given on the stand-in's page.
+/// loop, its consents given on the stand-in's page; then the server
+/// restarts, and the SDK carries on with the tokens it holds.
 #[test]
 fn the_typescript_sdk_steps_up_and_the_call_succeeds() {
     let clients = support::clients::typescript();
     let runtime = support::multi_thread_runtime();
-    let callback = "http://127.0.0.1:9/ts-callback";
-    let (url, fanvue) = runtime.block_on(serve_example("ts-sdk"));
-    // The server runs on the runtime's worker threads while Node runs.
-    let output = std::process::Command::new("node")
-        .arg(clients.join("mcp_loop.mjs"))
-        .args([&url, callback])
-        .output()
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let stdout = client_across_a_restart(&runtime, "ts-sdk", &|| None, |url| {
+        let mut node = std::process::Command::new("node");
+        node.arg(clients.join("mcp_loop.mjs"))
+            .args([url, "http://127.0.0.1:9/ts-callback"]);
+        node
+    });
     assert!(stdout.contains("ts-sdk: the whole loop passed"), "{stdout}");
-    drop(fanvue);
 }
 
 /// The official MCP Python SDK's client (PyPI `mcp`, installed by the test
@@ -274,7 +253,9 @@ fn the_typescript_sdk_steps_up_and_the_call_succeeds() {
 #[test]
 fn the_python_sdk_steps_up_and_the_call_succeeds() {
     let runtime = support::multi_thread_runtime();
-    let stdout = python_loop_across_a_restart(&runtime, "python-sdk", &|| None, &[]);
+    let stdout = client_across_a_restart(&runtime, "python-sdk", &|| None, |url| {
+        python_loop(url, &[])
+    });
     assert!(
         stdout.contains("the SDK registered itself")
             && stdout.contains("python-sdk: the whole loop passed"),
@@ -290,12 +271,11 @@ fn the_python_sdk_steps_up_and_the_call_succeeds() {
 fn the_python_sdk_signs_in_with_a_client_metadata_document() {
     let runtime = support::multi_thread_runtime();
     let site = runtime.block_on(Documents::serve(PYTHON_CALLBACK));
-    let stdout = python_loop_across_a_restart(
-        &runtime,
-        "python-cimd",
-        &|| Some(site.fetcher()),
-        &[&site.id()],
-    );
+    let id = site.id();
+    let stdout =
+        client_across_a_restart(&runtime, "python-cimd", &|| Some(site.fetcher()), |url| {
+            python_loop(url, &[&id])
+        });
     assert!(
         stdout.contains("named itself by its metadata document")
             && stdout.contains("python-sdk: the whole loop passed"),
@@ -306,34 +286,42 @@ fn the_python_sdk_signs_in_with_a_client_metadata_document() {
 
 const PYTHON_CALLBACK: &str = "http://127.0.0.1:9/python-callback";
 
-/// Runs `clients/mcp_python_loop.py` (with `args` after the URL and
-/// callback) against the example `name` serves on `runtime`, `documents`
-/// its fetcher;
-/// restarts the server on the same port and database when the script says
-/// `restart now`. The script's output, once it succeeded.
-fn python_loop_across_a_restart(
+/// `clients/mcp_python_loop.py` against the MCP endpoint at `url`, with
+/// `args` after the URL and callback.
+fn python_loop(url: &str, args: &[&str]) -> std::process::Command {
+    let mut python = std::process::Command::new(support::clients::python());
+    python
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/clients/mcp_python_loop.py"
+        ))
+        .args([url, PYTHON_CALLBACK])
+        .args(args);
+    python
+}
+
+/// Runs the MCP client `client` makes for the endpoint URL against the
+/// example `name` serves on `runtime`, `documents` its fetcher; restarts
+/// the server on the same port and database when the client prints
+/// `restart now`, and tells it so on its stdin. The client's output, once
+/// it succeeded without signing in again after the restart.
+fn client_across_a_restart(
     runtime: &tokio::runtime::Runtime,
     name: &str,
     documents: &dyn Fn() -> Option<ClientDocuments>,
-    args: &[&str],
+    client: impl FnOnce(&str) -> std::process::Command,
 ) -> String {
     use std::io::{BufRead, Write};
-    let python = support::clients::python();
     let fanvue = runtime.block_on(StandIn::start()).expect("the stand-in");
     let _ = std::fs::remove_file(database(name));
     let (base, task) = runtime.block_on(serve_example_on(name, &fanvue, 0, documents()));
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/mcp_python_loop.py");
-    // The server runs on the runtime's worker threads while Python runs.
-    let mut child = std::process::Command::new(python)
-        .arg(script)
-        .arg(format!("{base}/mcp"))
-        .arg(PYTHON_CALLBACK)
-        .args(args)
+    // The server runs on the runtime's worker threads while the client runs.
+    let mut child = client(&format!("{base}/mcp"))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("the virtualenv's python runs");
+        .expect("the client runs");
     let mut stdout = String::new();
     let mut lines = std::io::BufReader::new(child.stdout.take().expect("its stdout"));
     while !stdout.ends_with("restart now\n") {

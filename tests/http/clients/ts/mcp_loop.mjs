@@ -5,6 +5,8 @@
 // stand-in Fanvue's with a partial consent (read:insights unticked on
 // Fanvue's page), tools/list, a call refused with 403 insufficient_scope,
 // the SDK's own step-up through both pages again, and the call succeeding.
+// Then it prints `restart now`, waits for a line on stdin (the server
+// restarted), and calls a tool again in a new session.
 //
 //   node mcp_loop.mjs MCP_URL REDIRECT_URI
 //
@@ -118,4 +120,17 @@ await transport.finishAuth(await consent(provider.authorizationUrl, null));
 const result = await client.callTool({ name: 'read_earnings', arguments: {} });
 check(!result.isError && JSON.stringify(result.content).includes('getEarnings'), 'after step-up, the call succeeds');
 await client.close();
+
+// The server restarts (the test does it on reading this line); the SDK
+// carries on in a new session with the tokens it holds, no sign-in.
+console.log('restart now');
+await new Promise((resolve) => process.stdin.once('data', resolve));
+process.stdin.pause();
+provider.authorizationUrl = undefined;
+const again = new Client({ name: 'ts-sdk-client', version: '1.0.0' });
+await again.connect(new StreamableHTTPClientTransport(new URL(url), { authProvider: provider }));
+const afterRestart = await again.callTool({ name: 'read_earnings', arguments: {} });
+check(!afterRestart.isError, 'after the restart, the call succeeds');
+check(provider.authorizationUrl === undefined, 'after the restart, no sign-in');
+await again.close();
 console.log('ts-sdk: the whole loop passed');
