@@ -308,6 +308,7 @@ pub fn router(app: Shared, routes: Routes<Shared>) -> Router {
         .route("/step-up", get(step_up_page))
         .route("/callback", get(callback))
         .route("/dashboard", get(dashboard))
+        .route("/api/me", get(api_me))
         .route("/sign-out", post(sign_out))
         .layer(middleware::from_fn_with_state(app.clone(), account_layer))
         // Every page here is someone's: none is kept by a browser's or a
@@ -407,8 +408,12 @@ async fn account_layer(
         Some(SignedIn { grant }) => match app.grants.token(&grant).await {
             Ok(token) => Some(Account { grant, token }),
             // Fanvue ended the grant: the session ends, with "sign in again".
+            // An API call gets `401`, for its page to send the user to sign in.
             Err(error) if error.is_sign_in_again() => {
                 data.end().await;
+                if request.uri().path().starts_with("/api/") {
+                    return api_error(StatusCode::UNAUTHORIZED, "sign_in_again");
+                }
                 return see_other("/?ended=1");
             }
             // Fanvue or the database unavailable, or a refresh elsewhere
@@ -750,6 +755,48 @@ async fn dashboard(
     )
 }
 
+/// `GET /api/me`: the signed-in user's Fanvue handle and the scopes they
+/// granted, as JSON, for a page's script. Signed out, or the grant ended at
+/// Fanvue: `401` with `error` saying which, never a redirect to a page.
+async fn api_me(
+    State(app): State<Shared>,
+    session: Session,
+    account: Option<axum::Extension<Account>>,
+) -> Response {
+    let Some(axum::Extension(account)) = account else {
+        return api_error(StatusCode::UNAUTHORIZED, "sign_in");
+    };
+    match call(&app, &account, Endpoint::GetCurrentUser, &[]).await {
+        Called::Ok(me) => json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "handle": me["handle"],
+                "scopes": account.granted().to_string(),
+            }),
+        ),
+        Called::Ended => {
+            Data(session).end().await;
+            api_error(StatusCode::UNAUTHORIZED, "sign_in_again")
+        }
+        Called::Refused => api_error(StatusCode::FORBIDDEN, "insufficient_scope"),
+        Called::Failed(_) => api_error(StatusCode::BAD_GATEWAY, "fanvue_failed"),
+    }
+}
+
+/// An API error: `status`, and `{"error": error}`.
+fn api_error(status: StatusCode, error: &str) -> Response {
+    json(status, &serde_json::json!({ "error": error }))
+}
+
+fn json(status: StatusCode, body: &serde_json::Value) -> Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
 #[derive(Deserialize)]
 struct SignOutForm {
     csrf: String,
@@ -989,6 +1036,44 @@ mod tests {
                 .expect("signed out");
             assert!(home.url().path() == "/", "{}", home.url());
             assert_eq!(stand_in.live_tokens(), 0, "revoked at Fanvue");
+        });
+    }
+
+    /// The API answers JSON: the user's handle while the grant lives; once
+    /// Fanvue ended it (the user removed the app there), `401
+    /// sign_in_again` at the next refresh, then `401 sign_in`: the session
+    /// is over, never a redirect to a page.
+    #[test]
+    fn an_api_call_is_answered_401_once_fanvue_ended_the_grant() {
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        runtime.block_on(async {
+            let (base, stand_in, browser, _) = signed_in(Duration::from_secs(61)).await;
+            let me = |browser: reqwest::Client| {
+                let url = format!("{base}/api/me");
+                async move {
+                    let response = browser.get(url).send().await.expect("an answer");
+                    let status = response.status();
+                    let body: serde_json::Value = response.json().await.expect("JSON");
+                    (status, body)
+                }
+            };
+            let (status, body) = me(browser.clone()).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert!(body["handle"].is_string(), "{body}");
+            assert_eq!(body["scopes"], "read:self read:chat");
+            stand_in.revoke_client_grants("fanvue-app-example");
+            // Two whole seconds on, the token is due, and the refresh fails.
+            tokio::time::sleep(Duration::from_millis(2100)).await;
+            let (status, body) = me(browser.clone()).await;
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("sign_in_again"))
+            );
+            let (status, body) = me(browser).await;
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("sign_in"))
+            );
         });
     }
 
