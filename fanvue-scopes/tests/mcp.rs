@@ -229,6 +229,49 @@ fn a_call_the_token_covers_runs_and_one_it_does_not_is_403_before_it_runs() {
     assert_eq!(server.fanvue.requests(), before, "the tool never ran");
 }
 
+/// The client asked for chats and insights; the user unticked insights on
+/// Fanvue's page. The token holds what Fanvue granted, and the insights
+/// tool stays refused, its challenge and body naming the scope it lacks.
+#[test]
+fn a_scope_unticked_at_fanvue_keeps_its_tool_refused_naming_the_scope() {
+    let server = start(true);
+    let base = format!("http://{}", server.address);
+    let answer = server.runtime.block_on(async {
+        let client = mcp_sign_in::register(&base).await;
+        mcp_sign_in::sign_in_asking(
+            &base,
+            &server.fanvue,
+            &client,
+            "read:chat read:insights",
+            scopes![read:chat],
+        )
+        .await
+    });
+    assert_eq!(answer["scope"], "read:chat", "{answer}");
+    let token = answer["access_token"].as_str().expect("a token");
+    let session = session(server.address, token);
+    let refused = post(
+        server.address,
+        Some(token),
+        Some(&session),
+        &call("read_earnings", 1),
+    );
+    assert_eq!(refused.status, 403);
+    let challenge = refused.header("www-authenticate").expect("a challenge");
+    assert!(
+        challenge.contains("error=\"insufficient_scope\", scope=\"read:insights\""),
+        "{challenge}"
+    );
+    let body: serde_json::Value = serde_json::from_str(&refused.body).expect("JSON");
+    assert_eq!(body["missing_scopes"], serde_json::json!(["read:insights"]));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|why| why.contains("lacks scopes")),
+        "{body}"
+    );
+}
+
 /// A fan id is a path parameter of the endpoint the tool calls: spelled
 /// to reach another endpoint, it is refused or stays one segment, so
 /// Fanvue reads the call the way the scope check did.
