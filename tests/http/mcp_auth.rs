@@ -8,6 +8,8 @@
 
 #[path = "support/documents.rs"]
 mod documents;
+#[path = "support/mcp_example.rs"]
+mod mcp_example;
 #[path = "../../fanvue-scopes/tests/support/mcp_sign_in.rs"]
 mod mcp_sign_in;
 #[path = "support/postgres.rs"]
@@ -17,7 +19,6 @@ mod postgres;
 mod tools;
 
 use documents::Documents;
-use fanvue_scopes::grant::Keys;
 use fanvue_scopes::mcp::auth::ClientDocuments;
 use fanvue_scopes::scopes;
 use fanvue_scopes::testing::StandIn;
@@ -36,12 +37,6 @@ struct Server {
     database: PathBuf,
     fanvue: StandIn,
     task: tokio::task::JoinHandle<()>,
-}
-
-const SECRET: &str = "mcp-auth-tests-secret";
-
-fn keys() -> Keys {
-    Keys::new("k1", [3; 32]).expect("a key")
 }
 
 /// Serves the app on `port` (0: a free one) over `database`, with
@@ -63,21 +58,15 @@ async fn serve_on(fanvue: &StandIn, url: &str, port: u16) -> (String, tokio::tas
     serve_accepting(fanvue, url, port, None).await
 }
 
-/// The same, accepting clients by their metadata document with `documents`.
+/// The same, accepting clients by their metadata document with `documents`,
+/// refresh tokens given a one-second grace.
 async fn serve_accepting(
     fanvue: &StandIn,
     url: &str,
     port: u16,
     documents: Option<ClientDocuments>,
 ) -> (String, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("a port");
-    let base = format!("http://{}", listener.local_addr().expect("an address"));
-    let upstream = tools::Upstream::stand_in_with(fanvue, &base, url, keys(), SECRET)
-        .await
-        .expect("the upstream");
-    let app = tools::app_with(&base, &upstream, |auth| {
+    mcp_example::serve(fanvue, url, port, |auth| {
         let auth = auth
             .refresh_grace(Duration::from_secs(1))
             .registrations_per_minute(20);
@@ -86,12 +75,7 @@ async fn serve_accepting(
             None => auth,
         }
     })
-    .expect("the app");
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (base, task)
+    .await
 }
 
 async fn start(name: &str) -> Server {

@@ -14,6 +14,8 @@
 
 #[path = "support/documents.rs"]
 mod documents;
+#[path = "support/mcp_example.rs"]
+mod mcp_example;
 #[path = "../../fanvue-scopes/tests/support/mcp_sign_in.rs"]
 mod mcp_sign_in;
 mod support;
@@ -43,35 +45,20 @@ fn database(name: &str) -> std::path::PathBuf {
     ))
 }
 
-/// The example on `port` (0: a free one) over `name`'s database, its
-/// grants sealed under one key of the test's, so that a restart reads what
-/// the last run stored: its base URL and its task.
+/// The example on `port` (0: a free one) over `name`'s database, accepting
+/// metadata documents with `documents`: its base URL and its task.
 async fn serve_example_on(
     name: &str,
     fanvue: &StandIn,
     port: u16,
     documents: Option<ClientDocuments>,
 ) -> (String, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("a port");
-    let base = format!("http://{}", listener.local_addr().expect("an address"));
-    let keys = fanvue_scopes::grant::Keys::new("mcp-clients", [7; 32]).expect("a key");
     let url = format!("sqlite://{}", database(name).display());
-    let upstream = tools::Upstream::stand_in_with(fanvue, &base, &url, keys, "mcp-clients-secret")
-        .await
-        .expect("the upstream");
-    let app = match documents {
-        Some(documents) => tools::app_with(&base, &upstream, |auth| {
-            auth.client_metadata_documents(documents)
-        }),
-        None => tools::app(&base, &upstream, &[]),
-    }
-    .expect("the app");
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (base, task)
+    mcp_example::serve(fanvue, &url, port, |auth| match documents {
+        Some(documents) => auth.client_metadata_documents(documents),
+        None => auth,
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
