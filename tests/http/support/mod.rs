@@ -58,9 +58,20 @@ pub mod clients {
 
     const CLIENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/clients");
 
+    /// A test binary's tests run on threads of one process: one of them
+    /// installs, the others wait for it and find the install.
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+        INSTALLING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The Python of a virtualenv under `target/test-clients/python` with
     /// exactly the packages of `clients/requirements.txt`.
     pub fn python() -> PathBuf {
+        let _installing = one_at_a_time();
         let lock = Path::new(CLIENTS).join("requirements.txt");
         let venv = installed(&target_dir().join("test-clients/python"), &lock, |dir| {
             run(
@@ -90,6 +101,7 @@ pub mod clients {
     /// `clients/ts`, with the packages of its `package-lock.json` installed
     /// (`npm ci`): run its scripts with `node`.
     pub fn typescript() -> PathBuf {
+        let _installing = one_at_a_time();
         let dir = Path::new(CLIENTS).join("ts");
         let stamp = dir.join("node_modules/.installed-from-package-lock.json");
         let lock = std::fs::read(dir.join("package-lock.json")).expect("package-lock.json");
