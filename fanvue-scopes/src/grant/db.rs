@@ -176,7 +176,17 @@ pub(super) const MIGRATIONS: &[Migration] = &[
 #[cfg(feature = "grant-postgres")]
 const MIGRATION_LOCK: i64 = 0x6661_6e76_7565_0001;
 
-const COLUMNS: &str = "key_id, access_token, refresh_token, scopes, expires_at, subject";
+/// A grant's columns, read by every fetch: a literal, so each query below
+/// is one `&'static str` rather than a string built per request.
+macro_rules! select_grant {
+    ($($rest:literal),*) => {
+        concat!(
+            "SELECT key_id, access_token, refresh_token, scopes, expires_at, subject \
+             FROM fanvue_grants WHERE grant_key = ",
+            $($rest),*
+        )
+    };
+}
 
 pub(crate) enum Db {
     #[cfg(feature = "grant-sqlite")]
@@ -351,22 +361,18 @@ impl Db {
         match self {
             #[cfg(feature = "grant-sqlite")]
             Db::Sqlite(pool) => {
-                let row = sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM fanvue_grants WHERE grant_key = ?"
-                ))
-                .bind(key)
-                .fetch_optional(pool)
-                .await?;
+                let row = sqlx::query(select_grant!("?"))
+                    .bind(key)
+                    .fetch_optional(pool)
+                    .await?;
                 row_from!(row)
             }
             #[cfg(feature = "grant-postgres")]
             Db::Postgres(pool) => {
-                let row = sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM fanvue_grants WHERE grant_key = $1"
-                ))
-                .bind(key)
-                .fetch_optional(pool)
-                .await?;
+                let row = sqlx::query(select_grant!("$1"))
+                    .bind(key)
+                    .fetch_optional(pool)
+                    .await?;
                 row_from!(row)
             }
         }
@@ -407,13 +413,11 @@ impl Db {
                     .begin_with("BEGIN IMMEDIATE")
                     .await
                     .map_err(lock_error)?;
-                let row = sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM fanvue_grants WHERE grant_key = ?"
-                ))
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(lock_error)?;
+                let row = sqlx::query(select_grant!("?"))
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(lock_error)?;
                 let row = row_from!(row).map_err(GrantError::Store)?;
                 Ok((Locked::Sqlite(tx), row))
             }
@@ -428,13 +432,11 @@ impl Db {
                 .execute(&mut *tx)
                 .await
                 .map_err(GrantError::Store)?;
-                let row = sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM fanvue_grants WHERE grant_key = $1 FOR UPDATE"
-                ))
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(lock_error)?;
+                let row = sqlx::query(select_grant!("$1 FOR UPDATE"))
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(lock_error)?;
                 let row = row_from!(row).map_err(GrantError::Store)?;
                 Ok((Locked::Postgres(tx), row))
             }
