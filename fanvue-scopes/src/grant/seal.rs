@@ -117,13 +117,17 @@ impl Keys {
         if !path.exists() {
             // Written whole beside it, then linked into place: a reader
             // never meets half a file, and a second maker loses the race.
-            let draft = path.with_extension(format!("draft-{}", std::process::id()));
+            // The draft's name is its own (threads of one process too).
+            let mut key = [0u8; 32];
+            let mut draft_id = [0u8; 8];
+            getrandom::fill(&mut key)
+                .and_then(|()| getrandom::fill(&mut draft_id))
+                .map_err(|_| Error::other("no randomness from the OS"))?;
+            let draft = path.with_extension(format!("draft-{:x}", u64::from_le_bytes(draft_id)));
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut key = [0u8; 32];
-            getrandom::fill(&mut key).map_err(|_| Error::other("no randomness from the OS"))?;
             let written = options.open(&draft).and_then(|mut file| {
                 file.write_all(format!("local:{}\n", STANDARD.encode(key)).as_bytes())?;
                 file.sync_all()
@@ -267,6 +271,21 @@ mod tests {
             "not made again"
         );
         assert_eq!(read.open("local", &sealed, b"row"), Ok("token".to_owned()));
+        // Threads making it at once all read the one key the first made.
+        let _ = std::fs::remove_file(&path);
+        let made: Vec<Keys> = std::thread::scope(|scope| {
+            let makers: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| Keys::in_file(&path)))
+                .collect();
+            makers
+                .into_iter()
+                .map(|maker| maker.join().expect("no panic").expect("made or read"))
+                .collect()
+        });
+        let sealed = made[0].seal("token", b"row").expect("sealed");
+        for keys in &made {
+            assert_eq!(keys.open("local", &sealed, b"row"), Ok("token".to_owned()));
+        }
         std::fs::write(&path, "not a key").expect("spoiled");
         let error = Keys::in_file(&path).expect_err("no keys");
         assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
