@@ -253,13 +253,14 @@ impl Form {
     }
 }
 
-/// Registrations per address and minute.
-pub(super) struct RateLimit {
+/// Attempts per key (an address registering, a host fetched from) and
+/// minute.
+pub(super) struct RateLimit<K = IpAddr> {
     per_minute: u32,
-    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    seen: Mutex<HashMap<K, (Instant, u32)>>,
 }
 
-impl RateLimit {
+impl<K: std::hash::Hash + Eq> RateLimit<K> {
     pub(super) fn new(per_minute: u32) -> Self {
         RateLimit {
             per_minute,
@@ -267,14 +268,14 @@ impl RateLimit {
         }
     }
 
-    /// Whether `address` may register now; counts it if so.
-    fn admit(&self, address: IpAddr) -> bool {
+    /// Whether `key` may try now; counts it if so.
+    pub(super) fn admit(&self, key: K) -> bool {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         let minute = std::time::Duration::from_secs(60);
         if seen.len() > 10_000 {
             seen.retain(|_, (since, _)| since.elapsed() < minute);
         }
-        let (since, count) = seen.entry(address).or_insert((Instant::now(), 0));
+        let (since, count) = seen.entry(key).or_insert((Instant::now(), 0));
         if since.elapsed() >= minute {
             *since = Instant::now();
             *count = 0;

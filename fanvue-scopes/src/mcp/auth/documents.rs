@@ -6,10 +6,11 @@
 //! to happen, so the fetch is narrow: https only; a name resolved by the
 //! system must resolve to public addresses only (no loopback, private,
 //! link-local or metadata-service address), and an IP literal must be one;
-//! no redirects and no proxy; a few KiB in a few seconds. A document is
-//! cached as long as its `Cache-Control: max-age` says, up to a day.
+//! no redirects and no proxy; a few KiB in a few seconds; a bounded number
+//! at once and per host and minute. A document is cached as long as its
+//! `Cache-Control: max-age` says, up to a day.
 
-use super::clients::{Client, Origin, allowed_redirect};
+use super::clients::{Client, Origin, RateLimit, allowed_redirect};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::collections::HashMap;
 use std::fmt;
@@ -25,6 +26,10 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 const MAX_CACHED: Duration = Duration::from_secs(24 * 3600);
 /// The most documents cached at once.
 const MAX_CACHED_DOCUMENTS: usize = 1024;
+/// The most fetches from one host a minute, and at once from all: a
+/// stranger's `client_id` must not make this server hammer a site.
+const FETCHES_PER_HOST_AND_MINUTE: u32 = 30;
+const FETCHES_AT_ONCE: usize = 8;
 
 /// How the server fetches Client ID Metadata Documents: give it to
 /// [`AuthorizationServerBuilder::client_metadata_documents`](super::AuthorizationServerBuilder::client_metadata_documents).
@@ -36,6 +41,8 @@ const MAX_CACHED_DOCUMENTS: usize = 1024;
 pub struct ClientDocuments {
     http: reqwest::Client,
     cache: Mutex<HashMap<String, (Client, Instant)>>,
+    per_host: RateLimit<String>,
+    at_once: tokio::sync::Semaphore,
 }
 
 impl fmt::Debug for ClientDocuments {
@@ -63,6 +70,8 @@ impl ClientDocuments {
         Ok(ClientDocuments {
             http,
             cache: Mutex::default(),
+            per_host: RateLimit::new(FETCHES_PER_HOST_AND_MINUTE),
+            at_once: tokio::sync::Semaphore::new(FETCHES_AT_ONCE),
         })
     }
 
@@ -79,6 +88,12 @@ impl ClientDocuments {
         };
         if literal.is_some_and(|ip| !is_public(ip)) {
             return Err(DocumentError("its host is not a public address"));
+        }
+        let busy = DocumentError("too many documents are being fetched; try again in a minute");
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let _fetching = self.at_once.try_acquire().map_err(|_| busy)?;
+        if !self.per_host.admit(host) {
+            return Err(busy);
         }
         let mut response = self
             .http
@@ -385,6 +400,31 @@ mod tests {
         assert_eq!(lifetime("no-cache"), None);
         assert_eq!(lifetime("max-age=0"), None);
         assert_eq!(cache_lifetime(&reqwest::header::HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn one_host_is_fetched_from_a_bounded_number_of_times_a_minute() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            // Nothing listens on port 9: each fetch fails at once.
+            let documents = ClientDocuments::new(
+                reqwest::Client::builder().resolve("client.test", ([127, 0, 0, 1], 9).into()),
+            )
+            .expect("the fetcher");
+            for attempt in 0..FETCHES_PER_HOST_AND_MINUTE {
+                let id = format!("https://client.test/{attempt}.json");
+                let refused = documents.client(&id).await.expect_err("nothing there");
+                assert!(!refused.0.starts_with("too many"), "{refused}");
+            }
+            let refused = documents
+                .client("https://client.test/more.json")
+                .await
+                .expect_err("limited");
+            assert!(refused.0.starts_with("too many"), "{refused}");
+        });
     }
 
     #[test]
